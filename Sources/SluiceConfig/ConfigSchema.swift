@@ -1,0 +1,47 @@
+/// Every key the loader knows, per section. The reader refuses (by assertion) to read a key not
+/// listed here, and the tests check that each path appears in `sluice.example.yaml`, so the
+/// code, the unknown-key suggestions and the documented example cannot drift apart.
+public enum ConfigSchema {
+    static let root = ["event_loops", "listeners", "clusters", "routes", "limits", "timeouts", "headers", "access_log"]
+    static let listener = ["name", "address", "port"]
+    static let cluster = ["name", "balancer", "backends", "pool"]
+    static let backend = ["address", "weight"]
+    static let pool = ["max_idle", "idle_timeout"]
+    static let route = ["name", "match", "cluster", "limits", "timeouts"]
+    static let match = ["host", "path_prefix", "method"]
+    static let limits = ["max_connections", "max_header_bytes", "max_header_count", "max_uri_bytes", "max_body_bytes"]
+    static let timeouts = ["client_header", "client_idle", "upstream_connect", "upstream_header", "upstream_idle", "drain"]
+    static let headers = ["trusted_proxies", "request_id", "via"]
+    static let accessLog = ["enabled", "format"]
+    /// Routes may override only what concerns one request to one upstream.
+    static let routeLimits = ["max_body_bytes"]
+    static let routeTimeouts = ["upstream_connect", "upstream_header", "upstream_idle"]
+
+    /// All key paths, `[]` marking a list element: `listeners[].port`,
+    /// `routes[].timeouts.upstream_idle`, `clusters[].backends[].weight`.
+    public static let keyPaths: [String] = {
+        func under(_ prefix: String, _ keys: [String]) -> [String] { keys.map { "\(prefix).\($0)" } }
+        return root
+            + under("listeners[]", listener)
+            + under("clusters[]", cluster)
+            + under("clusters[].backends[]", backend)
+            + under("clusters[].pool", pool)
+            + under("routes[]", route)
+            + under("routes[].match", match)
+            + under("routes[].limits", routeLimits)
+            + under("routes[].timeouts", routeTimeouts)
+            + under("limits", limits)
+            + under("timeouts", timeouts)
+            + under("headers", headers)
+            + under("access_log", accessLog)
+    }()
+
+    /// Message for a global-only key found in a route's section (`limits` or `timeouts`).
+    static func globalOnly(_ section: String, all: [String], routeKeys: [String]) -> [String: String] {
+        var messages: [String: String] = [:]
+        for key in all where !routeKeys.contains(key) {
+            messages[key] = "\"\(key)\" can only be set globally, under \(section)"
+        }
+        return messages
+    }
+}

@@ -1,0 +1,130 @@
+/// The root document and its global sections: listeners, limits, timeouts, headers, access log.
+extension ConfigReader {
+    func readConfig(_ root: ConfigNode) -> SluiceConfig {
+        // An empty document is a valid configuration: all defaults, no routes.
+        if case .null = root.kind { return SluiceConfig() }
+        guard let fields = fields(root, at: .root, allowed: ConfigSchema.root) else { return SluiceConfig() }
+        var config = SluiceConfig()
+        config.eventLoops = value(fields, "event_loops", .integer(in: 0...4096)).or(config.eventLoops)
+        config.listeners = readListeners(fields)
+        config.limits = readLimits(fields)
+        config.timeouts = readTimeouts(fields)
+        config.headers = readHeaders(fields)
+        config.accessLog = readAccessLog(fields)
+        let clusters = readClusters(fields)
+        config.clusters = clusters.configs
+        config.routes = readRoutes(fields, clusterNames: clusters.complete ? clusters.configs.map(\.name) : nil)
+        return config
+    }
+
+    /// The section's fields, or nil when absent (defaults apply) or not a mapping (reported).
+    func section(_ parent: Fields, _ key: String, _ allowed: [String],
+                 restricted: [String: String] = [:]) -> Fields?
+    {
+        guard let node = parent.node(key) else { return nil }
+        return fields(node, at: parent.path.key(key), allowed: allowed, restricted: restricted)
+    }
+
+    /// The section's list items with their paths; nil when absent or not a list.
+    func items(_ parent: Fields, _ key: String) -> [(node: ConfigNode, path: ConfigPath)]? {
+        guard let node = parent.node(key) else { return nil }
+        let path = parent.path.key(key)
+        guard let items = list(node, at: path) else { return nil }
+        return items.enumerated().map { ($0.element, path.index($0.offset)) }
+    }
+
+    private func readListeners(_ root: Fields) -> [ListenerConfig] {
+        guard let node = root.node("listeners") else { return [ListenerConfig()] }
+        guard let entries = items(root, "listeners") else { return [ListenerConfig()] }
+        if entries.isEmpty {
+            report("expected at least one listener", at: root.path.key("listeners"), line: node.line)
+        }
+        var listeners: [ListenerConfig] = []
+        var names = FirstSeen(), endpoints = FirstSeen()
+        for (index, (item, path)) in entries.enumerated() {
+            guard let fields = fields(item, at: path, allowed: ConfigSchema.listener) else { continue }
+            let defaults = ListenerConfig()
+            let name = value(fields, "name", .nonEmptyString).or("listener-\(index)")
+            let address = value(fields, "address", .listenAddress)
+            let port = value(fields, "port", .integer(in: 0...65535))
+            let listener = ListenerConfig(name: name, address: address.or(defaults.address), port: port.or(defaults.port))
+            names.check(name, kind: "listener name", at: path, key: "name", fields, reader: self)
+            // Port 0 asks the OS for a free port, so any number of such listeners can coexist.
+            if listener.port != 0, !address.isInvalid, !port.isInvalid {
+                let endpoint = BackendConfig(host: listener.address, port: listener.port).address
+                endpoints.check(endpoint, kind: "listener address", quoted: false, at: path, key: "port", fields, reader: self)
+            }
+            listeners.append(listener)
+        }
+        return listeners
+    }
+
+    private func readLimits(_ root: Fields) -> Limits {
+        var limits = Limits()
+        guard let fields = section(root, "limits", ConfigSchema.limits) else { return limits }
+        limits.maxConnections = value(fields, "max_connections", .integer(in: 1...Int.max)).or(limits.maxConnections)
+        limits.maxHeaderBytes = value(fields, "max_header_bytes", .byteSize(atLeast: 1024)).or(limits.maxHeaderBytes)
+        limits.maxHeaderCount = value(fields, "max_header_count", .integer(in: 1...Int.max)).or(limits.maxHeaderCount)
+        limits.maxURIBytes = value(fields, "max_uri_bytes", .byteSize(atLeast: 16)).or(limits.maxURIBytes)
+        limits.maxBodyBytes = value(fields, "max_body_bytes", .byteSize(atLeast: 0)).or(limits.maxBodyBytes)
+        return limits
+    }
+
+    private func readTimeouts(_ root: Fields) -> Timeouts {
+        var timeouts = Timeouts()
+        guard let fields = section(root, "timeouts", ConfigSchema.timeouts) else { return timeouts }
+        timeouts.clientHeader = value(fields, "client_header", .duration).or(timeouts.clientHeader)
+        timeouts.clientIdle = value(fields, "client_idle", .duration).or(timeouts.clientIdle)
+        timeouts.upstreamConnect = value(fields, "upstream_connect", .duration).or(timeouts.upstreamConnect)
+        timeouts.upstreamHeader = value(fields, "upstream_header", .duration).or(timeouts.upstreamHeader)
+        timeouts.upstreamIdle = value(fields, "upstream_idle", .duration).or(timeouts.upstreamIdle)
+        timeouts.drain = value(fields, "drain", .duration).or(timeouts.drain)
+        return timeouts
+    }
+
+    private func readHeaders(_ root: Fields) -> HeaderPolicy {
+        var headers = HeaderPolicy()
+        guard let fields = section(root, "headers", ConfigSchema.headers) else { return headers }
+        if let entries = items(fields, "trusted_proxies") {
+            headers.trustedProxies = entries.compactMap { item, path in convert(item, at: path, as: .cidr).value }
+        }
+        headers.requestID = value(fields, "request_id", .headerName).or(headers.requestID)
+        // Empty disables the Via header; anything else must be a token (RFC 9110 pseudonym).
+        headers.via = value(fields, "via", .string.checked { text, _ in
+            text.isEmpty || HTTPToken.isValid(text) ? nil : "invalid Via pseudonym \"\(text)\"; expected a token such as sluice, or \"\" to disable"
+        }).or(headers.via)
+        return headers
+    }
+
+    private func readAccessLog(_ root: Fields) -> AccessLogConfig {
+        var log = AccessLogConfig()
+        guard let fields = section(root, "access_log", ConfigSchema.accessLog) else { return log }
+        log.enabled = value(fields, "enabled", .boolean).or(log.enabled)
+        log.format = value(fields, "format", .enumeration("format")).or(log.format)
+        return log
+    }
+}
+
+/// Remembers where each name was first seen, to report duplicates against it.
+struct FirstSeen {
+    private var positions: [String: ConfigPath] = [:]
+
+    mutating func check(_ name: String, kind: String, quoted: Bool = true, at path: ConfigPath, key: String,
+                        _ fields: ConfigReader.Fields, reader: ConfigReader)
+    {
+        if let first = positions[name] {
+            let shown = quoted ? "\"\(name)\"" : name
+            reader.report("duplicate \(kind) \(shown) (first at \(first))", at: path.key(key),
+                          line: fields.node(key)?.line ?? fields.line)
+        } else {
+            positions[name] = path
+        }
+    }
+}
+
+extension Lookup {
+    var isInvalid: Bool {
+        if case .invalid = self { return true }
+        return false
+    }
+}

@@ -1,0 +1,261 @@
+/// The typed configuration model. Every field has the default that `sluice.example.yaml`
+/// documents beside its key; `ConfigLoader` fills these from YAML or JSON.
+/// Pure values: no I/O, no NIO, so every layer may hold them.
+
+public struct SluiceConfig: Sendable, Equatable {
+    public var listeners: [ListenerConfig]
+    public var clusters: [ClusterConfig]
+    public var routes: [RouteConfig]
+    public var limits: Limits
+    public var timeouts: Timeouts
+    public var headers: HeaderPolicy
+    public var accessLog: AccessLogConfig
+    /// Number of event loops (threads); `0` means one per core. Key: `event_loops`, default 0.
+    public var eventLoops: Int
+
+    public init(
+        listeners: [ListenerConfig] = [ListenerConfig()],
+        clusters: [ClusterConfig] = [],
+        routes: [RouteConfig] = [],
+        limits: Limits = Limits(),
+        timeouts: Timeouts = Timeouts(),
+        headers: HeaderPolicy = HeaderPolicy(),
+        accessLog: AccessLogConfig = AccessLogConfig(),
+        eventLoops: Int = 0
+    ) {
+        self.listeners = listeners
+        self.clusters = clusters
+        self.routes = routes
+        self.limits = limits
+        self.timeouts = timeouts
+        self.headers = headers
+        self.accessLog = accessLog
+        self.eventLoops = eventLoops
+    }
+}
+
+public struct ListenerConfig: Sendable, Equatable {
+    /// Key `name`, default `listener-<index>`.
+    public var name: String
+    /// Key `address`, default `0.0.0.0`.
+    public var address: String
+    /// Key `port`, default 8080; 0 asks the OS for a free port.
+    public var port: Int
+
+    public init(name: String = "listener-0", address: String = "0.0.0.0", port: Int = 8080) {
+        self.name = name
+        self.address = address
+        self.port = port
+    }
+}
+
+public enum BalancerKind: String, Sendable, Equatable, CaseIterable {
+    case roundRobin = "round_robin"
+    case weightedRoundRobin = "weighted_round_robin"
+}
+
+public struct BackendConfig: Sendable, Equatable {
+    /// Key `address`: `host:port` (IPv6 as `[::1]:port`). Required.
+    public var host: String
+    public var port: Int
+    /// Key `weight`, default 1, at least 1.
+    public var weight: Int
+
+    public init(host: String, port: Int, weight: Int = 1) {
+        self.host = host
+        self.port = port
+        self.weight = weight
+    }
+
+    public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+public struct PoolConfig: Sendable, Equatable {
+    /// Key `max_idle`: idle keep-alive connections kept per backend per event loop, default 32.
+    public var maxIdle: Int
+    /// Key `idle_timeout`: an idle pooled connection is closed after this, default 60s.
+    public var idleTimeout: Duration
+
+    public init(maxIdle: Int = 32, idleTimeout: Duration = .seconds(60)) {
+        self.maxIdle = maxIdle
+        self.idleTimeout = idleTimeout
+    }
+}
+
+public struct ClusterConfig: Sendable, Equatable {
+    /// Key `name`. Required, unique.
+    public var name: String
+    /// Key `balancer`, default `round_robin`.
+    public var balancer: BalancerKind
+    /// Key `backends`, default empty (every request to the cluster is then answered 503).
+    public var backends: [BackendConfig]
+    /// Key `pool`.
+    public var pool: PoolConfig
+
+    public init(
+        name: String,
+        balancer: BalancerKind = .roundRobin,
+        backends: [BackendConfig] = [],
+        pool: PoolConfig = PoolConfig()
+    ) {
+        self.name = name
+        self.balancer = balancer
+        self.backends = backends
+        self.pool = pool
+    }
+}
+
+public struct RouteMatch: Sendable, Equatable {
+    /// Key `host`: exact (`api.example.com`) or leading wildcard (`*.example.com`); nil = any host.
+    public var host: String?
+    /// Key `path_prefix`, default `/`.
+    public var pathPrefix: String
+    /// Key `method`: nil = any method.
+    public var method: String?
+
+    public init(host: String? = nil, pathPrefix: String = "/", method: String? = nil) {
+        self.host = host
+        self.pathPrefix = pathPrefix
+        self.method = method
+    }
+}
+
+public struct RouteConfig: Sendable, Equatable {
+    /// Key `name`, default `route-<index>`.
+    public var name: String
+    /// Key `match`.
+    public var match: RouteMatch
+    /// Key `cluster`. Required; must name a cluster.
+    public var cluster: String
+    /// Key `limits`: per-route overrides; nil fields inherit the global value.
+    public var limits: RouteLimits
+    /// Key `timeouts`: per-route overrides of the upstream timeouts.
+    public var timeouts: RouteTimeouts
+
+    public init(
+        name: String = "route-0",
+        match: RouteMatch = RouteMatch(),
+        cluster: String,
+        limits: RouteLimits = RouteLimits(),
+        timeouts: RouteTimeouts = RouteTimeouts()
+    ) {
+        self.name = name
+        self.match = match
+        self.cluster = cluster
+        self.limits = limits
+        self.timeouts = timeouts
+    }
+}
+
+/// Global limits. Byte sizes accept `16384`, `16KiB`, `1MiB`, `1GiB`.
+public struct Limits: Sendable, Equatable {
+    /// Key `max_connections`: concurrent client connections, default 10000.
+    public var maxConnections: Int
+    /// Key `max_header_bytes`: request line + header names and values, default 32KiB (431 past it).
+    public var maxHeaderBytes: Int
+    /// Key `max_header_count`: request header fields, default 100 (431 past it).
+    public var maxHeaderCount: Int
+    /// Key `max_uri_bytes`: request-target length, default 8KiB (414 past it).
+    public var maxURIBytes: Int
+    /// Key `max_body_bytes`: request body, default 100MiB (413 past it); 0 = no limit.
+    public var maxBodyBytes: Int
+
+    public init(
+        maxConnections: Int = 10_000,
+        maxHeaderBytes: Int = 32 * 1024,
+        maxHeaderCount: Int = 100,
+        maxURIBytes: Int = 8 * 1024,
+        maxBodyBytes: Int = 100 * 1024 * 1024
+    ) {
+        self.maxConnections = maxConnections
+        self.maxHeaderBytes = maxHeaderBytes
+        self.maxHeaderCount = maxHeaderCount
+        self.maxURIBytes = maxURIBytes
+        self.maxBodyBytes = maxBodyBytes
+    }
+}
+
+/// Per-route limit overrides (only the request-level limits can vary by route).
+public struct RouteLimits: Sendable, Equatable {
+    public var maxBodyBytes: Int?
+    public init(maxBodyBytes: Int? = nil) { self.maxBodyBytes = maxBodyBytes }
+}
+
+/// Global timeouts. Durations accept `250ms`, `5s`, `2m`, `1h`.
+public struct Timeouts: Sendable, Equatable {
+    /// Key `client_header`: from connection start (or first byte of a keep-alive request) to a
+    /// complete request head, default 10s; answered 408 and closed (slowloris defence).
+    public var clientHeader: Duration
+    /// Key `client_idle`: keep-alive connection with no request, default 60s; closed.
+    public var clientIdle: Duration
+    /// Key `upstream_connect`, default 5s (504).
+    public var upstreamConnect: Duration
+    /// Key `upstream_header`: request sent to response head received, default 60s (504).
+    public var upstreamHeader: Duration
+    /// Key `upstream_idle`: gap between reads of the response body, default 60s.
+    public var upstreamIdle: Duration
+    /// Key `drain`: on SIGTERM/SIGINT, how long in-flight requests may take, default 30s.
+    public var drain: Duration
+
+    public init(
+        clientHeader: Duration = .seconds(10),
+        clientIdle: Duration = .seconds(60),
+        upstreamConnect: Duration = .seconds(5),
+        upstreamHeader: Duration = .seconds(60),
+        upstreamIdle: Duration = .seconds(60),
+        drain: Duration = .seconds(30)
+    ) {
+        self.clientHeader = clientHeader
+        self.clientIdle = clientIdle
+        self.upstreamConnect = upstreamConnect
+        self.upstreamHeader = upstreamHeader
+        self.upstreamIdle = upstreamIdle
+        self.drain = drain
+    }
+}
+
+/// Per-route overrides of the upstream timeouts; nil inherits the global value.
+public struct RouteTimeouts: Sendable, Equatable {
+    public var upstreamConnect: Duration?
+    public var upstreamHeader: Duration?
+    public var upstreamIdle: Duration?
+
+    public init(upstreamConnect: Duration? = nil, upstreamHeader: Duration? = nil, upstreamIdle: Duration? = nil) {
+        self.upstreamConnect = upstreamConnect
+        self.upstreamHeader = upstreamHeader
+        self.upstreamIdle = upstreamIdle
+    }
+}
+
+public struct HeaderPolicy: Sendable, Equatable {
+    /// Key `trusted_proxies`: CIDRs whose X-Forwarded-* / Forwarded values are kept and appended
+    /// to; from any other peer those headers are replaced. Default empty (trust nobody).
+    public var trustedProxies: [CIDR]
+    /// Key `request_id`: header carrying the request id, generated when absent, default `X-Request-Id`.
+    public var requestID: String
+    /// Key `via`: pseudonym in the `Via` header, default `sluice`; empty string disables Via.
+    public var via: String
+
+    public init(trustedProxies: [CIDR] = [], requestID: String = "X-Request-Id", via: String = "sluice") {
+        self.trustedProxies = trustedProxies
+        self.requestID = requestID
+        self.via = via
+    }
+}
+
+public enum AccessLogFormat: String, Sendable, Equatable, CaseIterable {
+    case json
+    case plain
+}
+
+public struct AccessLogConfig: Sendable, Equatable {
+    /// Key `enabled`, default true.
+    public var enabled: Bool
+    /// Key `format`: `json` (one object per line) or `plain` (combined-log style), default json.
+    public var format: AccessLogFormat
+
+    public init(enabled: Bool = true, format: AccessLogFormat = .json) {
+        self.enabled = enabled
+        self.format = format
+    }
+}

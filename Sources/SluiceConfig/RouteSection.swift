@@ -1,0 +1,47 @@
+/// The `routes` section: what each request is matched on, the cluster it goes to, and the
+/// per-route overrides of request-level limits and upstream timeouts.
+extension ConfigReader {
+    /// `clusterNames` nil means the clusters section had errors: skip the reference check.
+    func readRoutes(_ root: Fields, clusterNames: [String]?) -> [RouteConfig] {
+        guard let entries = items(root, "routes") else { return [] }
+        var routes: [RouteConfig] = []
+        var names = FirstSeen()
+        let limitsOnlyGlobal = ConfigSchema.globalOnly("limits", all: ConfigSchema.limits, routeKeys: ConfigSchema.routeLimits)
+        let timeoutsOnlyGlobal = ConfigSchema.globalOnly(
+            "timeouts", all: ConfigSchema.timeouts, routeKeys: ConfigSchema.routeTimeouts)
+        for (index, (item, path)) in entries.enumerated() {
+            guard let fields = fields(item, at: path, allowed: ConfigSchema.route) else { continue }
+            let name = value(fields, "name", .nonEmptyString).or("route-\(index)")
+            names.check(name, kind: "route name", at: path, key: "name", fields, reader: self)
+            let match = readMatch(fields)
+            let cluster = required(fields, "cluster", .nonEmptyString)
+            if let cluster = cluster.value, let clusterNames, !clusterNames.contains(cluster) {
+                let defined = clusterNames.isEmpty ? "none" : clusterNames.joined(separator: ", ")
+                report("cluster \"\(cluster)\" is not defined (defined: \(defined))", at: path.key("cluster"),
+                       line: fields.node("cluster")?.line)
+            }
+            var limits = RouteLimits()
+            if let section = section(fields, "limits", ConfigSchema.routeLimits, restricted: limitsOnlyGlobal) {
+                limits.maxBodyBytes = value(section, "max_body_bytes", .byteSize(atLeast: 0)).value
+            }
+            var timeouts = RouteTimeouts()
+            if let section = section(fields, "timeouts", ConfigSchema.routeTimeouts, restricted: timeoutsOnlyGlobal) {
+                timeouts.upstreamConnect = value(section, "upstream_connect", .duration).value
+                timeouts.upstreamHeader = value(section, "upstream_header", .duration).value
+                timeouts.upstreamIdle = value(section, "upstream_idle", .duration).value
+            }
+            routes.append(RouteConfig(name: name, match: match, cluster: cluster.value ?? "", limits: limits,
+                                      timeouts: timeouts))
+        }
+        return routes
+    }
+
+    private func readMatch(_ route: Fields) -> RouteMatch {
+        var match = RouteMatch()
+        guard let fields = section(route, "match", ConfigSchema.match) else { return match }
+        match.host = value(fields, "host", .routeHost).value
+        match.pathPrefix = value(fields, "path_prefix", .pathPrefix).or(match.pathPrefix)
+        match.method = value(fields, "method", .method).value
+        return match
+    }
+}

@@ -1,0 +1,74 @@
+import NIOCore
+import SluiceBalancing
+import SluiceConfig
+
+/// Balancing state of one cluster on one event loop: the algorithm's own state and what it
+/// sees of each backend.
+final class ClusterLoopState {
+    let config: ClusterConfig
+    var balancer: any Balancer
+    var views: [BackendView]
+    let pools: [BackendPool]
+
+    init(config: ClusterConfig, pools: [BackendPool]) {
+        self.config = config
+        switch config.balancer {
+        case .roundRobin: balancer = RoundRobin()
+        case .weightedRoundRobin: balancer = WeightedRoundRobin()
+        }
+        views = config.backends.map { BackendView(weight: $0.weight) }
+        self.pools = pools
+    }
+
+    func pick() -> Int? {
+        var random = SystemRandomNumberGenerator()
+        return balancer.pick(from: views, context: PickContext(), random: &random)
+    }
+}
+
+/// Everything hot on the request path that belongs to one event loop (DESIGN.md: round-robin
+/// cursors and connection pools live per loop). Only its loop touches it.
+final class LoopState {
+    let eventLoop: any EventLoop
+    private var generation = -1
+    private var clusters: [String: ClusterLoopState] = [:]
+    /// Keyed by cluster name and backend address, so that a reload keeps warm connections.
+    private var pools: [String: BackendPool] = [:]
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    func cluster(named name: String, in snapshot: Snapshot) -> ClusterLoopState? {
+        if snapshot.generation != generation { adopt(snapshot) }
+        return clusters[name]
+    }
+
+    /// Connections opened to a backend from this loop (for tests and metrics).
+    func connectionsOpened(cluster: String, backend: String) -> Int {
+        pools["\(cluster) \(backend)"]?.opened ?? 0
+    }
+
+    func closeIdleConnections() {
+        for pool in pools.values { pool.closeAll() }
+    }
+
+    private func adopt(_ snapshot: Snapshot) {
+        var newPools: [String: BackendPool] = [:]
+        var newClusters: [String: ClusterLoopState] = [:]
+        for cluster in snapshot.config.clusters {
+            let clusterPools = cluster.backends.map { backend -> BackendPool in
+                let key = "\(cluster.name) \(backend.address)"
+                let pool = pools[key] ?? BackendPool(eventLoop: eventLoop, backend: backend, pool: cluster.pool)
+                pool.update(pool: cluster.pool)
+                newPools[key] = pool
+                return pool
+            }
+            newClusters[cluster.name] = ClusterLoopState(config: cluster, pools: clusterPools)
+        }
+        for (key, pool) in pools where newPools[key] == nil { pool.closeAll() }
+        pools = newPools
+        clusters = newClusters
+        generation = snapshot.generation
+    }
+}

@@ -1,0 +1,47 @@
+import Atomics
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import SluiceConfig
+
+/// The shared, thread-safe part of a running proxy: the configuration snapshot (swapped
+/// atomically), the connection count, the loggers, and each event loop's own state.
+final class ProxyRuntime: Sendable {
+    private let current: NIOLockedValueBox<Snapshot>
+    let connections = ManagedAtomic<Int>(0)
+    let logger: Logger
+    let accessLog: AccessLog
+    private let loops: [ObjectIdentifier: LoopBound]
+
+    /// LoopState is confined to its event loop; this box only carries it across the
+    /// initializer boundary, and every use asserts it is on that loop.
+    private struct LoopBound: @unchecked Sendable {
+        let state: LoopState
+    }
+
+    init(snapshot: Snapshot, eventLoops: [any EventLoop], logger: Logger, accessLogger: Logger) {
+        current = NIOLockedValueBox(snapshot)
+        self.logger = logger
+        accessLog = AccessLog(config: snapshot.config.accessLog, logger: accessLogger)
+        var loops: [ObjectIdentifier: LoopBound] = [:]
+        for loop in eventLoops {
+            loops[ObjectIdentifier(loop)] = LoopBound(state: LoopState(eventLoop: loop))
+        }
+        self.loops = loops
+    }
+
+    /// The snapshot a new request runs on; it keeps it until it finishes.
+    var snapshot: Snapshot { current.withLockedValue { $0 } }
+
+    func swap(to snapshot: Snapshot) {
+        current.withLockedValue { $0 = snapshot }
+    }
+
+    func loopState(for eventLoop: any EventLoop) -> LoopState {
+        eventLoop.preconditionInEventLoop()
+        guard let bound = loops[ObjectIdentifier(eventLoop)] else {
+            preconditionFailure("event loop \(eventLoop) is not one of this proxy's")
+        }
+        return bound.state
+    }
+}

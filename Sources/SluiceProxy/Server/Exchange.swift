@@ -1,0 +1,83 @@
+import NIOCore
+import NIOHTTP1
+import SluiceBalancing
+import SluiceConfig
+
+/// One client request on its way through the proxy, from its head to the last byte of the
+/// response. Owned by the connection's `ProxyHandler`; lives on its event loop.
+final class Exchange {
+    let id: Int
+    let started: NIODeadline
+    let method: HTTPMethod
+    let uri: String
+    let version: HTTPVersion
+    let requestID: String
+    let route: ResolvedRoute
+    let cluster: ClusterLoopState
+    let backendIndex: Int
+    let upstreamHead: HTTPRequestHead
+    let headerPolicy: HeaderPolicy
+    /// Whether the client connection may carry another request after this one.
+    var clientKeepAlive: Bool
+
+    var connection: UpstreamConnection?
+    /// Request parts that arrived before the upstream connection did.
+    var pending: [HTTPClientRequestPart] = []
+    var upstreamNeedsFlush = false
+    var countedInFlight = true
+
+    var requestEnded = false
+    var responseStarted = false
+    var upstreamReusable = false
+    var status = 0
+    var bytesIn = 0
+    var bytesOut = 0
+    var upstreamStarted: NIODeadline?
+    var upstreamHeadNanos: UInt64?
+    var lastUpstreamRead = NIODeadline.now()
+
+    var headerTimer: Scheduled<Void>?
+    var idleTimer: Scheduled<Void>?
+
+    init(
+        id: Int,
+        head: HTTPRequestHead,
+        requestID: String,
+        route: ResolvedRoute,
+        cluster: ClusterLoopState,
+        backendIndex: Int,
+        upstreamHead: HTTPRequestHead,
+        headerPolicy: HeaderPolicy,
+        clientKeepAlive: Bool
+    ) {
+        self.id = id
+        started = .now()
+        method = head.method
+        uri = head.uri
+        version = head.version
+        self.requestID = requestID
+        self.route = route
+        self.cluster = cluster
+        self.backendIndex = backendIndex
+        self.upstreamHead = upstreamHead
+        self.headerPolicy = headerPolicy
+        self.clientKeepAlive = clientKeepAlive
+    }
+
+    var pool: BackendPool { cluster.pools[backendIndex] }
+    var backendAddress: String { cluster.config.backends[backendIndex].address }
+
+    func cancelTimers() {
+        headerTimer?.cancel()
+        headerTimer = nil
+        idleTimer?.cancel()
+        idleTimer = nil
+    }
+
+    /// Gives back the backend's in-flight slot exactly once, however the exchange ends.
+    func releaseInFlight() {
+        guard countedInFlight else { return }
+        countedInFlight = false
+        cluster.views[backendIndex].inFlight -= 1
+    }
+}

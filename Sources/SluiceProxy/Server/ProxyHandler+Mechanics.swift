@@ -1,0 +1,214 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import SluiceConfig
+
+/// What `ProxyHandler` needs to answer a request itself, captured from its head.
+struct LocalAnswer {
+    var method: HTTPMethod
+    var uri: String
+    var version: HTTPVersion
+    var requestID: String
+    var started = NIODeadline.now()
+
+    init(head: HTTPRequestHead, requestID: String) {
+        method = head.method
+        uri = head.uri
+        version = head.version
+        self.requestID = requestID
+    }
+}
+
+// The mechanics under the phases: upstream events, failures and local answers, backpressure,
+// timers, and the client connection's own events.
+extension ProxyHandler: UpstreamDelegate {
+    func upstreamReceived(_ part: HTTPClientResponsePart) {
+        guard let exchange else { return }
+        switch part {
+        case .head(let head): receivedResponseHead(head, exchange)
+        case .body(let body): receivedResponseBody(body, exchange)
+        case .end(let trailers): receivedResponseEnd(trailers, exchange)
+        }
+    }
+
+    func upstreamReadComplete() {
+        context?.flush()
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        if isWritable { resumeReads() } else { pauseReads() }
+    }
+
+    func upstreamFailed(_ error: any Error) {
+        guard let exchange else { return }
+        if error is HTTPParserError {
+            fail(exchange, .badGateway, "invalid response from upstream \(exchange.backendAddress)", detail: "\(error)")
+        } else {
+            fail(exchange, .badGateway, "upstream \(exchange.backendAddress) failed", detail: "\(error)")
+        }
+    }
+
+    func upstreamClosed() {
+        guard let exchange else { return }
+        fail(exchange, .badGateway, "upstream \(exchange.backendAddress) closed the connection")
+    }
+
+    // MARK: failures and local answers
+
+    /// Ends an exchange that cannot complete normally: the client gets `status` with a short
+    /// body naming the cause if no response byte has gone out yet, otherwise its connection is
+    /// closed, which is the only way left to tell it the response is incomplete.
+    func fail(_ exchange: Exchange, _ status: HTTPResponseStatus, _ reason: String, detail: String? = nil) {
+        exchange.cancelTimers()
+        exchange.releaseInFlight()
+        exchange.connection?.close()
+        exchange.connection = nil
+        self.exchange = nil
+        resumeReads()
+        var metadata: Logger.Metadata = [
+            "request_id": "\(exchange.requestID)", "upstream": "\(exchange.backendAddress)", "route": "\(exchange.route.name)",
+        ]
+        if let detail { metadata["detail"] = "\(detail)" }
+        runtime.logger.warning("\(reason)", metadata: metadata)
+        if exchange.responseStarted {
+            record(exchange, status: exchange.status, error: reason)
+            closing = true
+            context?.close(promise: nil)
+            return
+        }
+        record(exchange, status: Int(status.code), error: reason)
+        writeAnswer(status, reason, version: exchange.version, requestID: exchange.requestID,
+                    close: !(exchange.requestEnded && exchange.clientKeepAlive))
+    }
+
+    func answer(_ local: LocalAnswer, _ status: HTTPResponseStatus, _ reason: String, close: Bool, route: String? = nil) {
+        let entry = AccessLogEntry(
+            client: peer.ip, method: local.method.rawValue, path: local.uri, status: Int(status.code),
+            bytesIn: 0, bytesOut: 0, durationNanos: elapsed(since: local.started), upstream: nil,
+            upstreamNanos: nil, requestID: local.requestID, route: route, error: reason
+        )
+        runtime.accessLog.record(entry)
+        writeAnswer(status, reason, version: local.version, requestID: local.requestID, close: close)
+    }
+
+    func writeAnswer(_ status: HTTPResponseStatus, _ reason: String, version: HTTPVersion, requestID: String, close: Bool) {
+        guard let context else { return }
+        closing = closing || close
+        let text = reason + "\n"
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        headers.add(name: "Content-Length", value: String(text.utf8.count))
+        headers.add(name: runtime.snapshot.config.headers.requestID, value: requestID)
+        if status == .serviceUnavailable { headers.add(name: "Retry-After", value: "1") }
+        if close { headers.add(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: version == .http1_0 ? .http1_0 : .http1_1, status: status, headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: text)))), promise: nil)
+        if close {
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            context.triggerUserOutboundEvent(ClientActivity.responseCompleted, promise: nil)
+        }
+    }
+
+    func record(_ exchange: Exchange, status: Int, error: String?) {
+        runtime.accessLog.record(AccessLogEntry(
+            client: peer.ip, method: exchange.method.rawValue, path: exchange.uri, status: status,
+            bytesIn: exchange.bytesIn, bytesOut: exchange.bytesOut, durationNanos: elapsed(since: exchange.started),
+            upstream: exchange.backendAddress, upstreamNanos: exchange.upstreamHeadNanos,
+            requestID: exchange.requestID, route: exchange.route.name, error: error
+        ))
+    }
+
+    private func elapsed(since start: NIODeadline) -> UInt64 {
+        UInt64(max(0, (NIODeadline.now() - start).nanoseconds))
+    }
+
+    // MARK: timers
+
+    func armHeaderTimer(_ exchange: Exchange) {
+        guard let context, exchange.headerTimer == nil else { return }
+        let timeout = exchange.route.upstreamHeader
+        exchange.headerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [weak self] in
+            guard let self, self.exchange === exchange else { return }
+            self.fail(exchange, .gatewayTimeout, "upstream response header timeout (\(timeout)) from \(exchange.backendAddress)")
+        }
+    }
+
+    /// One timer per idle period rather than one per body chunk: when it fires early
+    /// because data kept arriving, it re-arms for the remainder.
+    func armIdleTimer(_ exchange: Exchange, after delay: TimeAmount) {
+        guard let context else { return }
+        let timeout = TimeAmount(exchange.route.upstreamIdle)
+        exchange.idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self] in
+            guard let self, self.exchange === exchange else { return }
+            let quiet = NIODeadline.now() - exchange.lastUpstreamRead
+            if quiet >= timeout {
+                self.fail(exchange, .gatewayTimeout, "upstream idle timeout (\(exchange.route.upstreamIdle)) from \(exchange.backendAddress)")
+            } else {
+                self.armIdleTimer(exchange, after: timeout - quiet)
+            }
+        }
+    }
+
+    // MARK: backpressure
+
+    func pauseReads() { readsPaused = true }
+
+    func resumeReads() {
+        guard readsPaused else { return }
+        readsPaused = false
+        if readPending, let context {
+            readPending = false
+            context.read()
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if readsPaused {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        exchange?.connection?.handler.setReadsPaused(!context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: the client connection
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let exchange {
+            exchange.cancelTimers()
+            exchange.releaseInFlight()
+            exchange.connection?.close()
+            exchange.connection = nil
+            self.exchange = nil
+            // 499 as nginx logs it: the client went away before the response was complete.
+            record(exchange, status: 499, error: "client closed the connection")
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let parserError = error as? HTTPParserError else {
+            context.close(promise: nil)
+            return
+        }
+        let status: HTTPResponseStatus = parserError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
+        let reason = parserError == .headerOverflow ? "request head too large" : "malformed request: \(parserError)"
+        if let exchange {
+            if !exchange.responseStarted { exchange.requestEnded = false }
+            fail(exchange, status, reason)
+        } else {
+            runtime.logger.info("\(reason)", metadata: ["client": "\(peer.ip)"])
+            writeAnswer(status, reason, version: .http1_1, requestID: RequestID.generate(), close: true)
+        }
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,239 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import SluiceBalancing
+import SluiceConfig
+
+/// The life of one client request, phase by phase, as this file reads top to bottom:
+///
+/// 1. **head**: validate framing and limits (RequestValidation: smuggling defence, 400/413/414/431),
+/// 2. **route**: host + path + method → route (Router, in the snapshot the request started on),
+/// 3. **pick**: the route's cluster → a backend (Balancer on this event loop),
+/// 4. **connect**: a pooled keep-alive connection, or a new one (`upstream_connect`, 502/504),
+/// 5. **forward**: the rewritten head (HeaderRewriting), then the body as it arrives,
+/// 6. **respond**: the response head (`upstream_header`, 504), then the body as it arrives
+///    (`upstream_idle`), with backpressure both ways,
+/// 7. **finish**: the upstream connection back to its pool if it may be reused, one access-log line.
+///
+/// HTTPServerPipelineHandler sits before this handler, so it sees one request at a time even
+/// when the client pipelines.
+final class ProxyHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let runtime: ProxyRuntime
+    let loop: LoopState
+    let peer: ClientPeer
+    var context: ChannelHandlerContext?
+    var exchange: Exchange?
+    private var nextExchangeID = 0
+    var readsPaused = false
+    var readPending = false
+    /// Set once Sluice has decided to close the connection: bytes after a refused or final
+    /// request are never treated as a new request.
+    var closing = false
+
+    init(runtime: ProxyRuntime, loop: LoopState, peer: ClientPeer) {
+        self.runtime = runtime
+        self.loop = loop
+        self.peer = peer
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        switch unwrapInboundIn(data) {
+        case .head(let head): receivedHead(head, context: context)
+        case .body(let body): receivedBody(body)
+        case .end(let trailers): receivedEnd(trailers)
+        }
+    }
+
+    // MARK: 1–4: head, route, pick, connect
+
+    private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        context.triggerUserOutboundEvent(ClientActivity.requestHeadReceived, promise: nil)
+        let snapshot = runtime.snapshot
+        let policy = snapshot.config.headers
+        let offered = head.headers.first(name: policy.requestID)
+        let requestID = offered.flatMap { RequestID.isAcceptable($0) ? $0 : nil } ?? RequestID.generate()
+        let local = LocalAnswer(head: head, requestID: requestID)
+
+        let framing: BodyFraming
+        switch RequestValidation.framing(of: head, limits: snapshot.config.limits) {
+        case .success(let f): framing = f
+        case .failure(let rejection):
+            return answer(local, rejection.status, rejection.reason, close: true)
+        }
+        let hasBody = framing != .none
+
+        guard let route = snapshot.router.match(host: head.headers.first(name: "host"), path: head.uri, method: head.method.rawValue) else {
+            return answer(local, .notFound, "no route for this host and path", close: hasBody)
+        }
+        if case .length(let length) = framing, route.maxBodyBytes > 0, length > route.maxBodyBytes {
+            return answer(local, .payloadTooLarge, "request body larger than \(route.maxBodyBytes) bytes", close: true, route: route.name)
+        }
+        guard let cluster = loop.cluster(named: route.cluster, in: snapshot), let index = cluster.pick() else {
+            return answer(local, .serviceUnavailable, "no backend available in cluster \(route.cluster)", close: hasBody, route: route.name)
+        }
+
+        nextExchangeID += 1
+        let exchange = Exchange(
+            id: nextExchangeID,
+            head: head,
+            requestID: requestID,
+            route: route,
+            cluster: cluster,
+            backendIndex: index,
+            upstreamHead: HeaderRewriting.upstreamHead(from: head, framing: framing, peer: peer, policy: policy, requestID: requestID),
+            headerPolicy: policy,
+            clientKeepAlive: head.isKeepAlive
+        )
+        self.exchange = exchange
+        cluster.views[index].inFlight += 1
+
+        if hasBody, head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+        }
+        // Nothing more is read from the client until the upstream can take it.
+        pauseReads()
+        let id = exchange.id
+        let pool = exchange.pool
+        pool.acquire(connectTimeout: TimeAmount(route.upstreamConnect)) { result in
+            guard let exchange = self.exchange, exchange.id == id else {
+                // The client left while we connected; the connection carried nothing yet.
+                if case .success(let connection) = result { pool.release(connection) }
+                return
+            }
+            self.connected(result, exchange)
+        }
+    }
+
+    private func connected(_ result: Result<UpstreamConnection, any Error>, _ exchange: Exchange) {
+        switch result {
+        case .failure(let error):
+            exchange.releaseInFlight()
+            if case UpstreamConnectError.timeout = error {
+                fail(exchange, .gatewayTimeout, "upstream connect timeout to \(exchange.backendAddress)")
+            } else {
+                fail(exchange, .badGateway, "upstream connect failed to \(exchange.backendAddress)", detail: "\(error)")
+            }
+        case .success(let connection):
+            exchange.connection = connection
+            connection.requestsServed += 1
+            connection.handler.delegate = self
+            exchange.upstreamStarted = .now()
+            connection.write(.head(exchange.upstreamHead))
+            for part in exchange.pending { connection.write(part) }
+            exchange.pending = []
+            connection.flush()
+            if exchange.requestEnded { armHeaderTimer(exchange) }
+            connection.handler.setReadsPaused(!(context?.channel.isWritable ?? true))
+            if connection.channel.isWritable { resumeReads() }
+        }
+    }
+
+    // MARK: 5: forward the request body
+
+    private func receivedBody(_ body: ByteBuffer) {
+        guard let exchange else { return }  // the rest of a request Sluice already answered
+        exchange.bytesIn += body.readableBytes
+        let limit = exchange.route.maxBodyBytes
+        if limit > 0, exchange.bytesIn > limit {
+            return fail(exchange, .payloadTooLarge, "request body larger than \(limit) bytes")
+        }
+        if let connection = exchange.connection {
+            connection.write(.body(.byteBuffer(body)))
+            exchange.upstreamNeedsFlush = true
+        } else {
+            exchange.pending.append(.body(.byteBuffer(body)))
+        }
+    }
+
+    private func receivedEnd(_ trailers: HTTPHeaders?) {
+        guard let exchange else { return }
+        exchange.requestEnded = true
+        if let connection = exchange.connection {
+            connection.write(.end(trailers))
+            connection.flush()
+            exchange.upstreamNeedsFlush = false
+            if !exchange.responseStarted { armHeaderTimer(exchange) }
+        } else {
+            exchange.pending.append(.end(trailers))
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if let exchange, exchange.upstreamNeedsFlush, let connection = exchange.connection {
+            exchange.upstreamNeedsFlush = false
+            connection.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    // MARK: 6: the response
+
+    func receivedResponseHead(_ head: HTTPResponseHead, _ exchange: Exchange) {
+        exchange.headerTimer?.cancel()
+        exchange.headerTimer = nil
+        exchange.status = Int(head.status.code)
+        exchange.upstreamReusable = head.isKeepAlive
+        if let started = exchange.upstreamStarted {
+            exchange.upstreamHeadNanos = UInt64(max(0, (NIODeadline.now() - started).nanoseconds))
+        }
+        // An HTTP/1.0 client cannot take chunked framing: a body without a length ends at close.
+        if exchange.version == .http1_0, !head.headers.contains(name: "content-length") {
+            exchange.clientKeepAlive = false
+        }
+        let clientHead = HeaderRewriting.clientHead(
+            from: head,
+            requestVersion: exchange.version,
+            keepAlive: exchange.clientKeepAlive,
+            policy: exchange.headerPolicy,
+            requestID: exchange.requestID
+        )
+        exchange.responseStarted = true
+        context?.write(wrapOutboundOut(.head(clientHead)), promise: nil)
+        exchange.lastUpstreamRead = .now()
+        armIdleTimer(exchange, after: TimeAmount(exchange.route.upstreamIdle))
+    }
+
+    func receivedResponseBody(_ body: ByteBuffer, _ exchange: Exchange) {
+        exchange.bytesOut += body.readableBytes
+        exchange.lastUpstreamRead = .now()
+        context?.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+    }
+
+    // MARK: 7: finish
+
+    func receivedResponseEnd(_ trailers: HTTPHeaders?, _ exchange: Exchange) {
+        exchange.cancelTimers()
+        exchange.releaseInFlight()
+        if let connection = exchange.connection {
+            exchange.connection = nil
+            if exchange.requestEnded, exchange.upstreamReusable {
+                exchange.pool.release(connection)
+            } else {
+                connection.close()
+            }
+        }
+        // A response that ended before its request did leaves request bytes we won't frame.
+        let keepAlive = exchange.clientKeepAlive && exchange.requestEnded
+        self.exchange = nil
+        record(exchange, status: exchange.status, error: nil)
+        resumeReads()
+        guard let context else { return }
+        closing = !keepAlive
+        if keepAlive {
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            context.triggerUserOutboundEvent(ClientActivity.responseCompleted, promise: nil)
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import Atomics
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOPosix
+import SluiceConfig
+
+/// A running set of listeners over one event-loop group: start, drain, shut down. The
+/// lifecycle `ProxyService` and the end-to-end tests both drive it.
+public final class ProxyServer: Sendable {
+    struct TooManyConnections: Error {}
+
+    private let group: any EventLoopGroup
+    private let ownsGroup: Bool
+    private let runtime: ProxyRuntime
+    private let quiescing: ServerQuiescingHelper
+    private let channels = NIOLockedValueBox<[any Channel]>([])
+
+    /// - Parameters:
+    ///   - group: the event loops to run on; nil creates `event_loops` threads (0 = one per core).
+    public init(
+        snapshot: Snapshot,
+        group: (any EventLoopGroup)? = nil,
+        logger: Logger = Logger(label: "sluice"),
+        accessLogger: Logger = Logger(label: "sluice.access")
+    ) {
+        let threads = snapshot.config.eventLoops > 0 ? snapshot.config.eventLoops : System.coreCount
+        ownsGroup = group == nil
+        let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        self.group = group
+        var loops: [any EventLoop] = []
+        for loop in group.makeIterator() { loops.append(loop) }
+        runtime = ProxyRuntime(snapshot: snapshot, eventLoops: loops, logger: logger, accessLogger: accessLogger)
+        quiescing = ServerQuiescingHelper(group: group)
+    }
+
+    /// The snapshot new requests run on.
+    public var snapshot: Snapshot { runtime.snapshot }
+
+    /// Current client connections.
+    public var connectionCount: Int { runtime.connections.load(ordering: .relaxed) }
+
+    /// Binds every listener; returns the bound addresses in listener order (useful with port 0).
+    @discardableResult
+    public func start() async throws -> [SocketAddress] {
+        var bound: [SocketAddress] = []
+        for listener in runtime.snapshot.config.listeners {
+            let channel = try await bootstrap().bind(host: listener.address, port: listener.port).get()
+            channels.withLockedValue { $0.append(channel) }
+            if let address = channel.localAddress { bound.append(address) }
+            runtime.logger.info("listening", metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress?.description ?? "?")"])
+        }
+        return bound
+    }
+
+    /// Stops accepting, lets in-flight requests finish (idle keep-alive connections close at
+    /// once), and after `timeout` closes whatever is left. Returns true if everything
+    /// finished in time.
+    @discardableResult
+    public func drain(timeout: Duration) async -> Bool {
+        let quiesced = group.next().makePromise(of: Void.self)
+        quiescing.initiateShutdown(promise: quiesced)
+        let waiter = NIOLockedValueBox<CheckedContinuation<Bool, Never>?>(nil)
+        let resume: @Sendable (Bool) -> Void = { value in
+            waiter.withLockedValue { continuation in
+                continuation?.resume(returning: value)
+                continuation = nil
+            }
+        }
+        let clean = await withCheckedContinuation { continuation in
+            waiter.withLockedValue { $0 = continuation }
+            let timer = group.next().scheduleTask(in: TimeAmount(timeout)) { resume(false) }
+            quiesced.futureResult.whenComplete { _ in
+                timer.cancel()
+                resume(true)
+            }
+        }
+        if !clean {
+            runtime.logger.warning("drain timeout: closing remaining connections", metadata: ["connections": "\(connectionCount)"])
+        }
+        await closeIdleUpstreams()
+        return clean
+    }
+
+    /// Closes everything and, if the server created its event loops, shuts them down.
+    public func shutdown() async throws {
+        let listeners = channels.withLockedValue { channels in
+            defer { channels = [] }
+            return channels
+        }
+        for channel in listeners { try? await channel.close() }
+        await closeIdleUpstreams()
+        if ownsGroup { try await group.shutdownGracefully() }
+    }
+
+    private func closeIdleUpstreams() async {
+        let runtime = self.runtime
+        for loop in group.makeIterator() {
+            try? await loop.submit { runtime.loopState(for: loop).closeIdleConnections() }.get()
+        }
+    }
+
+    private func bootstrap() -> ServerBootstrap {
+        let runtime = self.runtime
+        let quiescing = self.quiescing
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.initialize(channel, runtime: runtime)
+                }
+            }
+    }
+
+    private static func initialize(_ channel: any Channel, runtime: ProxyRuntime) throws {
+        let snapshot = runtime.snapshot
+        let limits = snapshot.config.limits
+        if runtime.connections.loadThenWrappingIncrement(ordering: .relaxed) >= limits.maxConnections {
+            runtime.connections.wrappingDecrement(ordering: .relaxed)
+            throw TooManyConnections()
+        }
+        channel.closeFuture.whenComplete { _ in runtime.connections.wrappingDecrement(ordering: .relaxed) }
+
+        let ip = channel.remoteAddress?.ipAddress ?? "-"
+        let trusted = CIDR.parseAddress(ip).map { address in
+            snapshot.config.headers.trustedProxies.contains { $0.contains(address) }
+        } ?? false
+
+        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+        decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
+        decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
+        // One over the limit so that RequestValidation answers the count itself with a clear reason.
+        decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount + 1
+
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(ClientTimeoutHandler(
+            headerTimeout: TimeAmount(snapshot.config.timeouts.clientHeader),
+            idleTimeout: TimeAmount(snapshot.config.timeouts.clientIdle),
+            logger: runtime.logger
+        ))
+        try sync.configureHTTPServerPipeline(
+            withPipeliningAssistance: true,
+            withErrorHandling: false,
+            withEncoderConfiguration: .init(),
+            withDecoderLimitConfiguration: decoderLimits
+        )
+        try sync.addHandler(ProxyHandler(
+            runtime: runtime,
+            loop: runtime.loopState(for: channel.eventLoop),
+            peer: ClientPeer(ip: ip, isTrusted: trusted)
+        ))
+    }
+}

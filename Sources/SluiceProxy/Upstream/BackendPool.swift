@@ -1,0 +1,126 @@
+import DequeModule
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SluiceConfig
+
+/// Why no upstream connection could be had.
+enum UpstreamConnectError: Error {
+    case timeout
+    case refused(String)
+}
+
+/// Keep-alive connections to one backend from one event loop. Only that event loop touches
+/// it, so it needs no locks. A connection comes back only after a complete exchange whose
+/// response allowed keep-alive; one closed by the backend drops out of the pool at once (its
+/// close future) and is checked again before reuse.
+final class BackendPool {
+    let eventLoop: any EventLoop
+    let backend: BackendConfig
+    private(set) var pool: PoolConfig
+    private var idle: Deque<UpstreamConnection> = []
+    /// Connections opened so far, for the tests and later for metrics.
+    private(set) var opened = 0
+    private let address: SocketAddress?
+
+    init(eventLoop: any EventLoop, backend: BackendConfig, pool: PoolConfig) {
+        self.eventLoop = eventLoop
+        self.backend = backend
+        self.pool = pool
+        // An IP literal is resolved here once, so no request waits on name resolution.
+        self.address = try? SocketAddress(ipAddress: backend.host, port: backend.port)
+    }
+
+    func update(pool: PoolConfig) {
+        self.pool = pool
+        while idle.count > pool.maxIdle { idle.removeFirst().close() }
+    }
+
+    var idleCount: Int { idle.count }
+
+    /// Hands over an idle pooled connection if one is alive (synchronously), else connects.
+    func acquire(connectTimeout: TimeAmount, _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+        while let connection = idle.popLast() {
+            connection.idleTimer?.cancel()
+            connection.idleTimer = nil
+            if connection.channel.isActive {
+                return completion(.success(connection))
+            }
+        }
+        connect(timeout: connectTimeout, completion)
+    }
+
+    /// Returns a connection after a complete, keep-alive exchange.
+    func release(_ connection: UpstreamConnection) {
+        connection.handler.delegate = nil
+        connection.handler.setReadsPaused(false)
+        guard connection.channel.isActive, idle.count < pool.maxIdle else {
+            connection.close()
+            return
+        }
+        idle.append(connection)
+        connection.idleTimer = eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(pool.idleTimeout)) { [weak self, weak connection] in
+            guard let self, let connection else { return }
+            self.remove(connection)
+            connection.close()
+        }
+    }
+
+    func closeAll() {
+        while let connection = idle.popLast() {
+            connection.idleTimer?.cancel()
+            connection.close()
+        }
+    }
+
+    private func remove(_ connection: UpstreamConnection) {
+        if let index = idle.firstIndex(where: { $0 === connection }) {
+            idle.remove(at: index)
+            connection.idleTimer?.cancel()
+        }
+    }
+
+    private func connect(timeout: TimeAmount, _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    // Sluice frames each upstream request itself (RequestValidation decided it).
+                    var encoder = HTTPRequestEncoder.Configuration()
+                    encoder.automaticallySetFramingHeaders = false
+                    try channel.pipeline.syncOperations.addHandlers([
+                        HTTPRequestEncoder(configuration: encoder),
+                        ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)),
+                        UpstreamHandler(),
+                    ])
+                }
+            }
+        let connected = address.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: backend.host, port: backend.port)
+        let description = backend.address
+        connected.assumeIsolated().whenComplete { result in
+            switch result {
+            case .failure(let error):
+                if case ChannelError.connectTimeout = error {
+                    completion(.failure(UpstreamConnectError.timeout))
+                } else {
+                    completion(.failure(UpstreamConnectError.refused("\(description): \(error)")))
+                }
+            case .success(let channel):
+                do {
+                    let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
+                    let connection = UpstreamConnection(channel: channel, handler: handler)
+                    self.opened += 1
+                    channel.closeFuture.assumeIsolated().whenComplete { [weak self, weak connection] _ in
+                        guard let self, let connection else { return }
+                        self.remove(connection)
+                    }
+                    completion(.success(connection))
+                } catch {
+                    channel.close(promise: nil)
+                    completion(.failure(error))
+                }
+            }
+        }
+    }
+}

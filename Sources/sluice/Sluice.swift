@@ -1,0 +1,96 @@
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+import SluiceConfig
+import SluiceProxy
+import UnixSignals
+
+@main
+struct Sluice: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "An HTTP edge proxy: routing, load balancing and keep-alive pools on SwiftNIO.",
+        discussion: "With no subcommand, runs the demo (embedded config and demo backends on loopback).",
+        version: "0.1.0",
+        subcommands: [Run.self, Check.self, Demo.self],
+        defaultSubcommand: Demo.self
+    )
+}
+
+struct LoggingOptions: ParsableArguments {
+    @Option(name: .long, help: "Log level for Sluice's own log lines (trace, debug, info, notice, warning, error).")
+    var logLevel: Logger.Level = .info
+
+    func bootstrap() {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            // Access-log lines go to stdout as they are; everything else to stderr.
+            if label == "sluice.access" { return AccessLineHandler() }
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the proxy with a configuration file.")
+
+    @Option(name: [.short, .long], help: "Configuration file (YAML or JSON). Default: ./sluice.yaml")
+    var config: String?
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        let path = config ?? "sluice.yaml"
+        let snapshot: Snapshot
+        do {
+            snapshot = Snapshot(config: try ConfigLoader.load(path: path), source: path)
+        } catch {
+            if config == nil {
+                printError("no configuration: \(path) could not be read. Pass -c FILE, or try `sluice demo`.\n\(error)")
+            } else {
+                printError("\(error)")
+            }
+            throw ExitCode(1)
+        }
+        logging.bootstrap()
+        try await serve(snapshot)
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Validate a configuration file without starting (exit 0 valid, 1 invalid).")
+
+    @Option(name: [.short, .long], help: "Configuration file (YAML or JSON).")
+    var config: String
+
+    func run() throws {
+        do {
+            let loaded = try ConfigLoader.load(path: config)
+            print("\(config): ok (\(loaded.listeners.count) listeners, \(loaded.clusters.count) clusters, \(loaded.routes.count) routes)")
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Runs one proxy until SIGTERM or SIGINT, then drains and returns (exit 0).
+func serve(_ snapshot: Snapshot) async throws {
+    let logger = Logger(label: "sluice")
+    let server = ProxyServer(snapshot: snapshot, logger: logger)
+    let group = ServiceGroup(
+        services: [ProxyService(server: server, logger: logger)],
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger
+    )
+    try await group.run()
+}
+
+func printError(_ text: String) {
+    var stderr = StandardError()
+    print(text, to: &stderr)
+}

@@ -1,0 +1,130 @@
+import NIOCore
+import NIOHTTP1
+import SluiceConfig
+import Testing
+@testable import SluiceProxy
+
+@Suite struct ForwardingTests {
+    @Test func roundRobinSpreadsRequestsAcrossBackends() async throws {
+        var backends: [TestBackend] = []
+        for i in 1...3 { backends.append(try await TestBackend.start(name: "b\(i)", group: testGroup)) }
+        let proxy = try await ProxyHarness.start(backends: backends.map(\.address))
+        var seen: [String] = []
+        for _ in 0..<6 {
+            let out = try Curl.run(["\(proxy.url)/hello"])
+            seen.append(out.stdout)
+        }
+        #expect(seen == ["hello from b1", "hello from b2", "hello from b3", "hello from b1", "hello from b2", "hello from b3"])
+        await proxy.stop()
+        for b in backends { await b.stop() }
+    }
+
+    @Test func keepAliveReusesOneUpstreamConnection() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [backend.address])
+        // Three client connections, one after the other, twenty requests in all.
+        for _ in 0..<3 {
+            let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+            for _ in 0..<7 {
+                let response = try await client.get("/hello")
+                #expect(response?.status == 200)
+            }
+            await client.close()
+        }
+        #expect(backend.requestCount == 21)
+        #expect(backend.connectionsAccepted == 1)
+        await proxy.stop()
+        await backend.stop()
+    }
+
+    @Test func connectionClosedByBackendIsNotReused() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [backend.address])
+        let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+        let first = try await client.get("/close")
+        #expect(first?.status == 200)
+        #expect(first?.body == "bye\r\n")
+        // The upstream said Connection: close; the client connection itself stays open.
+        #expect(first?.head.headers["connection"].isEmpty == true)
+        let second = try await client.get("/hello")
+        #expect(second?.status == 200)
+        #expect(backend.connectionsAccepted == 2)
+        await client.close()
+        await proxy.stop()
+        await backend.stop()
+    }
+
+    @Test func idlePooledConnectionsCloseAfterIdleTimeout() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [backend.address]) { config in
+            config.clusters[0].pool = PoolConfig(maxIdle: 4, idleTimeout: .milliseconds(200))
+        }
+        #expect(try Curl.run(["\(proxy.url)/hello"]).stdout == "hello from backend")
+        #expect(await eventually { backend.connectionsOpen == 0 })
+        // A new request after the pool let go opens a fresh connection and succeeds.
+        #expect(try Curl.run(["\(proxy.url)/hello"]).stdout == "hello from backend")
+        #expect(backend.connectionsAccepted == 2)
+        await proxy.stop()
+        await backend.stop()
+    }
+
+    @Test func maxIdleZeroClosesEveryUpstreamConnection() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [backend.address]) { config in
+            config.clusters[0].pool = PoolConfig(maxIdle: 0)
+        }
+        let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+        for _ in 0..<3 { #expect(try await client.get("/hello")?.status == 200) }
+        #expect(backend.connectionsAccepted == 3)
+        await client.close()
+        await proxy.stop()
+        await backend.stop()
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [backend.address])
+        let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+        let responses = try await client.send([
+            .init(uri: "/slow?ms=200"),
+            .init(uri: "/headers?second"),
+            .init(method: .POST, uri: "/sink", headers: ["host": "test", "content-length": "5"], body: ["12345"]),
+        ])
+        #expect(responses.map(\.status) == [200, 200, 200])
+        #expect(responses[0].body == "slow hello from backend")
+        #expect(responses[1].body.hasPrefix("GET /headers?second HTTP/1.1"))
+        #expect(responses[2].body == "5")
+        await client.close()
+        await proxy.stop()
+        await backend.stop()
+    }
+
+    @Test func chunkedBodiesAndTrailersPassBothWays() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [backend.address])
+        let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+        let echo = try await client.send([
+            .init(method: .POST, uri: "/echo", body: ["hello, ", "chunked ", "world"], trailers: ["x-digest": "42"]),
+        ]).first
+        #expect(echo?.body == "hello, chunked world")
+        #expect(echo?.trailers?["x-trailer-x-digest"] == ["42"])
+        let download = try await client.get("/trailers")
+        #expect(download?.body == "part one,part two")
+        #expect(download?.trailers?["x-checksum"] == ["abc123"])
+        await client.close()
+        await proxy.stop()
+        await backend.stop()
+    }
+
+    @Test func curlChunkedUploadAndDownload() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [backend.address])
+        let file = try TemporaryFile(contents: String(repeating: "abc", count: 50_000))
+        let upload = try Curl.run(["-H", "Transfer-Encoding: chunked", "--data-binary", "@\(file.path)", "\(proxy.url)/sink"])
+        #expect(upload.stdout == "150000")
+        let download = try Curl.run(["\(proxy.url)/stream?bytes=300000&chunked=1"])
+        #expect(download.stdout.utf8.count == 300_000)
+        await proxy.stop()
+        await backend.stop()
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A TCP server that answers whatever it is sent with fixed bytes, for backends that break
+/// HTTP (garbage responses) on purpose.
+enum RawBackend {
+    static func start(reply: String, group: any EventLoopGroup) async throws -> any Channel {
+        try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ReplyHandler(reply: reply))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    private final class ReplyHandler: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let reply: String
+        var replied = false
+        init(reply: String) { self.reply = reply }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard !replied else { return }
+            replied = true
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: reply))).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        }
+    }
+}
+
+/// A client that writes exact bytes and collects every byte until the server closes or the
+/// deadline passes: how the smuggling and timeout tests see precisely what went over the wire.
+enum RawClient {
+    struct Result {
+        var text: String
+        /// True when the server closed the connection before the deadline.
+        var closedByServer: Bool
+    }
+
+    static func exchange(
+        port: Int,
+        sending chunks: [String],
+        pauseBetween: TimeAmount = .zero,
+        deadline: TimeAmount = .seconds(10),
+        group: any EventLoopGroup
+    ) async throws -> Result {
+        let collector = Collector()
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(CollectHandler(collector: collector))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        for (index, chunk) in chunks.enumerated() {
+            if index > 0, pauseBetween > .zero { try await Task.sleep(nanoseconds: UInt64(pauseBetween.nanoseconds)) }
+            try? await channel.writeAndFlush(channel.allocator.buffer(string: chunk))
+        }
+        let closed = await collector.waitForClose(channel: channel, deadline: deadline)
+        return Result(text: collector.text, closedByServer: closed)
+    }
+
+    final class Collector: Sendable {
+        private let state = NIOLockedValueBox((bytes: [UInt8](), closed: false))
+        var text: String { String(decoding: state.withLockedValue { $0.bytes }, as: UTF8.self) }
+        func append(_ buffer: ByteBuffer) { state.withLockedValue { $0.bytes += buffer.readableBytesView } }
+        func markClosed() { state.withLockedValue { $0.closed = true } }
+        var isClosed: Bool { state.withLockedValue { $0.closed } }
+
+        func waitForClose(channel: any Channel, deadline: TimeAmount) async -> Bool {
+            let end = NIODeadline.now() + deadline
+            while NIODeadline.now() < end {
+                if isClosed { return true }
+                try? await Task.sleep(nanoseconds: 20_000_000)
+            }
+            try? await channel.close()
+            return false
+        }
+    }
+
+    private final class CollectHandler: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        let collector: Collector
+        init(collector: Collector) { self.collector = collector }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) { collector.append(unwrapInboundIn(data)) }
+        func channelInactive(context: ChannelHandlerContext) { collector.markClosed() }
+    }
+}
+
+/// Runs curl (a real, independent HTTP client) and returns what it printed.
+enum Curl {
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String], timeoutSeconds: Int = 120) throws -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["curl", "-sS", "--max-time", String(timeoutSeconds)] + arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// `curl -i` output split into status code, lower-cased headers and body.
+    static func parse(_ text: String) -> (status: Int, headers: [String: String], body: String) {
+        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n")
+        // With 100-continue there may be several heads; the last one is the final response.
+        var blocks = normalized.components(separatedBy: "\n\n")
+        var head = blocks.removeFirst()
+        while head.hasPrefix("HTTP/1.1 100"), !blocks.isEmpty { head = blocks.removeFirst() }
+        let lines = head.split(separator: "\n")
+        let status = lines.first.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+        var headers: [String: String] = [:]
+        for line in lines.dropFirst() {
+            if let colon = line.firstIndex(of: ":") {
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return (status, headers, blocks.joined(separator: "\n\n"))
+    }
+}

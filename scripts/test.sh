@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sets up what the tests need on a fresh machine, then runs every test.
+# The end-to-end tests use real clients (curl) and the real `sluice` binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v ss >/dev/null 2>&1 || need+=(iproute2)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}"
+fi
+
+# The subprocess tests (drain on SIGTERM, `sluice check`, streaming memory) run this binary.
+swift build --product sluice
+swift test "$@"

@@ -201,12 +201,12 @@ extension ProxyHandler: UpstreamDelegate {
             return
         }
         let status: HTTPResponseStatus = parserError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
-        let reason = parserError == .headerOverflow ? "request head too large" : "malformed request: \(parserError)"
+        let reason = parserError == .headerOverflow ? "request header fields too large" : "malformed request"
         if let exchange {
             if !exchange.responseStarted { exchange.requestEnded = false }
             fail(exchange, status, reason)
         } else {
-            runtime.logger.info("\(reason)", metadata: ["client": "\(peer.ip)"])
+            runtime.logger.info("\(reason)", metadata: ["client": "\(peer.ip)", "detail": "\(parserError)"])
             writeAnswer(status, reason, version: .http1_1, requestID: RequestID.generate(), close: true)
         }
         context.close(promise: nil)

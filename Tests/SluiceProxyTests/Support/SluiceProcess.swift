@@ -1,0 +1,277 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import NIOConcurrencyHelpers
+
+/// The real `sluice` binary, run as a child process: how the drain, `check` and memory tests
+/// see what an operator sees (signals, exit codes, log lines, RSS).
+///
+/// The binary is `<package root>/.build/debug/sluice` unless `SLUICE_BIN` names another;
+/// `swift test` does not rebuild it, so run `swift build --product sluice` first
+/// (scripts/test.sh does).
+final class SluiceProcess: Sendable {
+    struct LaunchError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Exit code and output of a command that ran to completion.
+    struct CommandResult: Sendable {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    let child: ChildProcess
+    /// The listener's bound port, read from the `listening` log line.
+    let port: Int
+    private let configFile: TemporaryFile.Box
+
+    var pid: Int32 { child.pid }
+    var stdoutText: String { child.stdoutText }
+    var stderrText: String { child.stderrText }
+    var isRunning: Bool { child.isRunning }
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    private init(child: ChildProcess, port: Int, configFile: TemporaryFile.Box) {
+        self.child = child
+        self.port = port
+        self.configFile = configFile
+    }
+
+    /// `<package root>/.build/debug/sluice`, or `SLUICE_BIN`.
+    static var binaryPath: String {
+        if let path = ProcessInfo.processInfo.environment["SLUICE_BIN"], !path.isEmpty { return path }
+        // #filePath is <root>/Tests/SluiceProxyTests/Support/SluiceProcess.swift
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { root.deleteLastPathComponent() }
+        return root.appendingPathComponent(".build/debug/sluice").path
+    }
+
+    /// The package root (for repository files such as `sluice.example.yaml`).
+    static var packageRoot: String {
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { root.deleteLastPathComponent() }
+        return root.path
+    }
+
+    /// Writes `configYAML` to a temporary file, runs `sluice run -c FILE`, and waits (bounded)
+    /// for the first `listening` line to learn the port. The process is killed if that fails.
+    static func start(
+        configYAML: String,
+        extraArguments: [String] = [],
+        startupTimeout: Double = 20
+    ) async throws -> SluiceProcess {
+        let file = try TemporaryFile.Box(TemporaryFile(contents: configYAML, name: "sluice-process-config"))
+        let child = try ChildProcess.launch(binaryPath, ["run", "-c", file.file.path] + extraArguments)
+        let end = Date().addingTimeInterval(startupTimeout)
+        while Date() < end {
+            if let port = listeningPort(in: child.stderrText) {
+                return SluiceProcess(child: child, port: port, configFile: file)
+            }
+            if !child.isRunning { break }
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        if let port = listeningPort(in: child.stderrText) {
+            return SluiceProcess(child: child, port: port, configFile: file)
+        }
+        child.kill()
+        _ = child.waitForExit(timeout: 5)
+        throw LaunchError(description: """
+            sluice did not report a listening address within \(startupTimeout)s \
+            (running: \(child.isRunning), binary: \(binaryPath))
+            stderr: \(child.stderrText)
+            stdout: \(child.stdoutText)
+            """)
+    }
+
+    /// The port in the first `listening` line, which carries
+    /// `address=[IPv4]127.0.0.1/127.0.0.1:PORT`.
+    static func listeningPort(in log: String) -> Int? {
+        for line in log.split(separator: "\n") where line.hasSuffix("listening") || line.contains("] listening") {
+            guard let range = line.range(of: "address=") else { continue }
+            let address = line[range.upperBound...].prefix { !$0.isWhitespace }
+            guard let colon = address.lastIndex(of: ":") else { continue }
+            if let port = Int(address[address.index(after: colon)...]), port > 0 { return port }
+        }
+        return nil
+    }
+
+    /// Runs `sluice ARGS` to completion (bounded; killed past the timeout).
+    static func run(_ arguments: [String], timeout: Double = 30) throws -> CommandResult {
+        let child = try ChildProcess.launch(binaryPath, arguments)
+        guard let status = child.waitForExit(timeout: timeout) else {
+            child.kill()
+            _ = child.waitForExit(timeout: 5)
+            throw LaunchError(description: "sluice \(arguments.joined(separator: " ")) did not exit within \(timeout)s")
+        }
+        child.waitForOutput(timeout: 5)
+        return CommandResult(status: status, stdout: child.stdoutText, stderr: child.stderrText)
+    }
+
+    /// `sluice check -c FILE`.
+    static func check(configPath: String, timeout: Double = 30) throws -> CommandResult {
+        try run(["check", "-c", configPath], timeout: timeout)
+    }
+
+    func signal(_ signal: Int32) { child.signal(signal) }
+
+    /// The exit status once the process has exited (nil if it is still running after
+    /// `timeout` seconds). A death by signal returns the signal number; see `exitedBySignal`.
+    func waitForExit(timeout: Double) -> Int32? { child.waitForExit(timeout: timeout) }
+
+    /// Async form of `waitForExit`, polling without blocking a cooperative thread.
+    func exit(within timeout: Double) async -> Int32? {
+        let end = Date().addingTimeInterval(timeout)
+        while child.isRunning, Date() < end {
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+        return child.isRunning ? nil : child.waitForExit(timeout: 1)
+    }
+
+    var exitedBySignal: Bool { child.exitedBySignal }
+
+    /// Peak resident set size (VmHWM) in KiB, nil once the process is gone.
+    var peakRSSKiB: Int? { Self.procStatus(pid: pid, field: "VmHWM") }
+    /// Current resident set size (VmRSS) in KiB.
+    var currentRSSKiB: Int? { Self.procStatus(pid: pid, field: "VmRSS") }
+
+    static func procStatus(pid: Int32, field: String) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
+            let number = line.dropFirst(field.count + 1).split(separator: " ").first
+            return number.flatMap { Int($0) }
+        }
+        return nil
+    }
+
+    /// Cleanup: SIGKILL if still alive, then reap. Safe to call more than once.
+    func terminate() {
+        if child.isRunning {
+            child.kill()
+            _ = child.waitForExit(timeout: 10)
+        }
+    }
+}
+
+extension TemporaryFile {
+    /// A TemporaryFile kept alive by a Sendable owner (it is never mutated after creation).
+    final class Box: @unchecked Sendable {
+        let file: TemporaryFile
+        init(_ file: TemporaryFile) { self.file = file }
+    }
+}
+
+/// A child process with stdout and stderr read continuously on background threads into
+/// locked buffers (so that a chatty child never blocks on a full pipe).
+final class ChildProcess: @unchecked Sendable {
+    // `Process` is used only under `lock` after launch, or through its thread-safe accessors.
+    private let process: Process
+    private let lock = NIOLock()
+    private let stdoutBuffer = OutputBuffer()
+    private let stderrBuffer = OutputBuffer()
+    let pid: Int32
+
+    private init(process: Process) {
+        self.process = process
+        self.pid = process.processIdentifier
+    }
+
+    static func launch(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ChildProcess {
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw SluiceProcess.LaunchError(description: "no executable at \(executable): run `swift build --product sluice` first (or set SLUICE_BIN)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let child = ChildProcess(process: process)
+        child.stdoutBuffer.startReading(out)
+        child.stderrBuffer.startReading(err)
+        return child
+    }
+
+    var stdoutText: String { stdoutBuffer.text }
+    var stderrText: String { stderrBuffer.text }
+
+    var isRunning: Bool { lock.withLock { process.isRunning } }
+
+    var exitedBySignal: Bool {
+        lock.withLock { !process.isRunning && process.terminationReason == .uncaughtSignal }
+    }
+
+    func signal(_ signal: Int32) {
+        if isRunning { _ = sendSignal(pid, signal) }
+    }
+
+    func kill() { signal(SIGKILL) }
+
+    /// Polls (bounded) until the process has exited; its termination status, or nil.
+    func waitForExit(timeout: Double) -> Int32? {
+        let end = Date().addingTimeInterval(timeout)
+        while isRunning, Date() < end { usleep(10_000) }
+        return lock.withLock { process.isRunning ? nil : process.terminationStatus }
+    }
+
+    /// Waits (bounded) until both output pipes reached end of file.
+    func waitForOutput(timeout: Double) {
+        let end = Date().addingTimeInterval(timeout)
+        while !(stdoutBuffer.isFinished && stderrBuffer.isFinished), Date() < end { usleep(5_000) }
+    }
+
+    final class OutputBuffer: Sendable {
+        private let state = NIOLockedValueBox((bytes: [UInt8](), finished: false))
+        var text: String { String(decoding: state.withLockedValue { $0.bytes }, as: UTF8.self) }
+        var isFinished: Bool { state.withLockedValue { $0.finished } }
+
+        /// Reads the pipe until end of file on a dedicated thread (blocking reads must not
+        /// occupy Swift's cooperative pool).
+        func startReading(_ pipe: Pipe) {
+            let handle = SendableHandle(pipe.fileHandleForReading)
+            let thread = Thread { [self] in
+                let descriptor = handle.handle.fileDescriptor
+                var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+                while true {
+                    let count = chunk.withUnsafeMutableBytes { readBytes(descriptor, $0.baseAddress, $0.count) }
+                    if count < 0, errno == EINTR { continue }
+                    if count <= 0 { break }
+                    state.withLockedValue { $0.bytes += chunk[0..<count] }
+                }
+                state.withLockedValue { $0.finished = true }
+                try? handle.handle.close()
+            }
+            thread.start()
+        }
+    }
+
+    private struct SendableHandle: @unchecked Sendable {
+        let handle: FileHandle
+        init(_ handle: FileHandle) { self.handle = handle }
+    }
+}
+
+extension Curl {
+    /// `Curl.run` on a plain thread, so that a long transfer does not hold one of the
+    /// (few) cooperative threads the rest of the tests need.
+    static func runOffPool(_ arguments: [String], timeoutSeconds: Int = 120) async throws -> Output {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try Curl.run(arguments, timeoutSeconds: timeoutSeconds) })
+            }.start()
+        }
+    }
+}
+
+private func sendSignal(_ pid: Int32, _ signal: Int32) -> Int32 { kill(pid, signal) }
+
+private func readBytes(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    read(descriptor, buffer, count)
+}

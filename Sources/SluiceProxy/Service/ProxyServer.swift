@@ -15,7 +15,9 @@ public final class ProxyServer: Sendable {
     private let group: any EventLoopGroup
     private let ownsGroup: Bool
     private let runtime: ProxyRuntime
-    private let quiescing: ServerQuiescingHelper
+    /// One per listener (a helper collects one server channel's children). Released before
+    /// the event loops stop, since a helper's deinit completes a promise on them.
+    private let quiescing = NIOLockedValueBox<[ServerQuiescingHelper]>([])
     private let channels = NIOLockedValueBox<[any Channel]>([])
 
     /// - Parameters:
@@ -33,7 +35,6 @@ public final class ProxyServer: Sendable {
         var loops: [any EventLoop] = []
         for loop in group.makeIterator() { loops.append(loop) }
         runtime = ProxyRuntime(snapshot: snapshot, eventLoops: loops, logger: logger, accessLogger: accessLogger)
-        quiescing = ServerQuiescingHelper(group: group)
     }
 
     /// The snapshot new requests run on.
@@ -47,7 +48,9 @@ public final class ProxyServer: Sendable {
     public func start() async throws -> [SocketAddress] {
         var bound: [SocketAddress] = []
         for listener in runtime.snapshot.config.listeners {
-            let channel = try await bootstrap().bind(host: listener.address, port: listener.port).get()
+            let helper = ServerQuiescingHelper(group: group)
+            quiescing.withLockedValue { $0.append(helper) }
+            let channel = try await bootstrap(quiescing: helper).bind(host: listener.address, port: listener.port).get()
             channels.withLockedValue { $0.append(channel) }
             if let address = channel.localAddress { bound.append(address) }
             runtime.logger.info("listening", metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress?.description ?? "?")"])
@@ -60,8 +63,13 @@ public final class ProxyServer: Sendable {
     /// finished in time.
     @discardableResult
     public func drain(timeout: Duration) async -> Bool {
-        let quiesced = group.next().makePromise(of: Void.self)
-        quiescing.initiateShutdown(promise: quiesced)
+        let helpers = quiescing.withLockedValue { $0 }
+        let promises = helpers.map { helper in
+            let promise = group.next().makePromise(of: Void.self)
+            helper.initiateShutdown(promise: promise)
+            return promise.futureResult
+        }
+        let quiesced = EventLoopFuture.andAllComplete(promises, on: group.next())
         let waiter = NIOLockedValueBox<CheckedContinuation<Bool, Never>?>(nil)
         let resume: @Sendable (Bool) -> Void = { value in
             waiter.withLockedValue { continuation in
@@ -72,7 +80,7 @@ public final class ProxyServer: Sendable {
         let clean = await withCheckedContinuation { continuation in
             waiter.withLockedValue { $0 = continuation }
             let timer = group.next().scheduleTask(in: TimeAmount(timeout)) { resume(false) }
-            quiesced.futureResult.whenComplete { _ in
+            quiesced.whenComplete { _ in
                 timer.cancel()
                 resume(true)
             }
@@ -91,6 +99,7 @@ public final class ProxyServer: Sendable {
             return channels
         }
         for channel in listeners { try? await channel.close() }
+        quiescing.withLockedValue { $0 = [] }
         await closeIdleUpstreams()
         if ownsGroup { try await group.shutdownGracefully() }
     }
@@ -102,9 +111,8 @@ public final class ProxyServer: Sendable {
         }
     }
 
-    private func bootstrap() -> ServerBootstrap {
+    private func bootstrap(quiescing: ServerQuiescingHelper) -> ServerBootstrap {
         let runtime = self.runtime
-        let quiescing = self.quiescing
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -122,7 +130,8 @@ public final class ProxyServer: Sendable {
             }
     }
 
-    private static func initialize(_ channel: any Channel, runtime: ProxyRuntime) throws {
+    /// The client pipeline; internal so that handler tests can build it on an EmbeddedChannel.
+    static func initialize(_ channel: any Channel, runtime: ProxyRuntime) throws {
         let snapshot = runtime.snapshot
         let limits = snapshot.config.limits
         if runtime.connections.loadThenWrappingIncrement(ordering: .relaxed) >= limits.maxConnections {

@@ -1,0 +1,119 @@
+import Logging
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import SluiceConfig
+import Testing
+@testable import SluiceProxy
+
+/// Handlers on EmbeddedChannel: no sockets, and time moves only when the test says so.
+@Suite struct ClientTimeoutHandlerTests {
+    private func channel(header: TimeAmount = .seconds(10), idle: TimeAmount = .seconds(60)) throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(ClientTimeoutHandler(headerTimeout: header, idleTimeout: idle, logger: Logger(label: "test")))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return channel
+    }
+
+    private func outbound(_ channel: EmbeddedChannel) throws -> String {
+        var text = ""
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { text += String(buffer: buffer) }
+        return text
+    }
+
+    @Test func incompleteHeadAfterTimeoutGets408() throws {
+        let channel = try channel(header: .seconds(10))
+        try channel.writeInbound(channel.allocator.buffer(string: "GET / HTTP/1.1\r\n"))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(9))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(try outbound(channel).hasPrefix("HTTP/1.1 408 Request Timeout\r\n"))
+        #expect(!channel.isActive)
+    }
+
+    @Test func completeHeadCancelsTheHeaderTimer() throws {
+        let channel = try channel(header: .seconds(10))
+        channel.pipeline.triggerUserOutboundEvent(ClientActivity.requestHeadReceived, promise: nil)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(60))
+        #expect(channel.isActive)
+        #expect(try outbound(channel).isEmpty)
+    }
+
+    @Test func idleConnectionClosesQuietlyAfterIdleTimeout() throws {
+        let channel = try channel(header: .seconds(10), idle: .seconds(30))
+        channel.pipeline.triggerUserOutboundEvent(ClientActivity.requestHeadReceived, promise: nil)
+        channel.pipeline.triggerUserOutboundEvent(ClientActivity.responseCompleted, promise: nil)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(29))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(!channel.isActive)
+        #expect(try outbound(channel).isEmpty)
+    }
+
+    @Test func firstByteOfTheNextRequestSwitchesToTheHeaderTimer() throws {
+        let channel = try channel(header: .seconds(5), idle: .seconds(60))
+        channel.pipeline.triggerUserOutboundEvent(ClientActivity.requestHeadReceived, promise: nil)
+        channel.pipeline.triggerUserOutboundEvent(ClientActivity.responseCompleted, promise: nil)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(20))
+        try channel.writeInbound(channel.allocator.buffer(string: "GET /slow"))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(6))
+        #expect(try outbound(channel).hasPrefix("HTTP/1.1 408"))
+        #expect(!channel.isActive)
+    }
+}
+
+/// The whole client pipeline Sluice builds, on an EmbeddedChannel: requests Sluice answers
+/// itself never need an upstream.
+@Suite struct ClientPipelineTests {
+    private func pipeline(_ configure: (inout SluiceConfig) -> Void = { _ in }) throws -> EmbeddedChannel {
+        var config = SluiceConfig(clusters: [ClusterConfig(name: "main")], routes: [RouteConfig(match: RouteMatch(pathPrefix: "/api"), cluster: "main")])
+        configure(&config)
+        let channel = EmbeddedChannel()
+        let runtime = ProxyRuntime(
+            snapshot: Snapshot(config: config, source: "<test>"),
+            eventLoops: [channel.embeddedEventLoop],
+            logger: Logger(label: "test"),
+            accessLogger: Logger(label: "test.access")
+        )
+        try ProxyServer.initialize(channel, runtime: runtime)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return channel
+    }
+
+    private func send(_ channel: EmbeddedChannel, _ text: String) throws -> String {
+        try channel.writeInbound(channel.allocator.buffer(string: text))
+        var out = ""
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { out += String(buffer: buffer) }
+        return out
+    }
+
+    @Test func smugglingAttemptIs400AndCloses() throws {
+        let channel = try pipeline()
+        let out = try? send(channel, "POST /api HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+        #expect(out?.hasPrefix("HTTP/1.1 400 Bad Request\r\n") == true)
+        #expect(!channel.isActive)
+    }
+
+    @Test func noRouteIs404AndTheConnectionServesTheNextRequest() throws {
+        let channel = try pipeline()
+        let first = try send(channel, "GET /nothing HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(first.hasPrefix("HTTP/1.1 404 Not Found\r\n"))
+        #expect(first.hasSuffix("no route for this host and path\n"))
+        #expect(channel.isActive)
+        let second = try send(channel, "GET /api/x HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(second.hasPrefix("HTTP/1.1 503 Service Unavailable\r\n"))
+        #expect(second.contains("retry-after: 1\r\n") || second.contains("Retry-After: 1\r\n"))
+    }
+
+    @Test func declaredBodyOverTheLimitIs413() throws {
+        let channel = try pipeline { $0.limits.maxBodyBytes = 10 }
+        let out = try send(channel, "POST /api HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n")
+        #expect(out.hasPrefix("HTTP/1.1 413 Payload Too Large\r\n"))
+    }
+
+    @Test func uriOverTheLimitIs414() throws {
+        let channel = try pipeline { $0.limits.maxURIBytes = 20 }
+        let out = try send(channel, "GET /api/\(String(repeating: "x", count: 30)) HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(out.hasPrefix("HTTP/1.1 414 URI Too Long\r\n"))
+    }
+}

@@ -1,0 +1,103 @@
+import NIOCore
+import NIOHTTP1
+import SluiceConfig
+import Testing
+@testable import SluiceProxy
+
+/// HTTP/1.1 details a proxy must get right beyond plain GETs.
+@Suite struct ProtocolTests {
+    @Test func headResponseHasNoBodyAndKeepsTheConnection() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [backend.address])
+        let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+        let responses = try await client.send([.init(method: .HEAD, uri: "/hello"), .init(uri: "/hello")])
+        #expect(responses.map(\.status) == [200, 200])
+        #expect(responses[0].body.isEmpty)
+        #expect(responses[0].head.headers["content-length"] == ["18"])
+        #expect(responses[1].body == "hello from backend")
+        await client.close()
+        await proxy.stop()
+        await backend.stop()
+    }
+
+    @Test func expectContinueIsAnsweredAndTheBodyFlows() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [backend.address])
+        let result = try await RawClient.exchange(
+            port: proxy.port,
+            sending: ["POST /sink HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n", "abcd"],
+            pauseBetween: .milliseconds(100),
+            group: testGroup
+        )
+        #expect(result.text.hasPrefix("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"))
+        #expect(result.text.hasSuffix("\r\n\r\n4"))
+        // Sluice consumed the expectation; the backend saw a plain request.
+        #expect(backend.lastRequestHead?.headers["expect"].isEmpty == true)
+        await proxy.stop()
+        await backend.stop()
+    }
+
+    @Test func http10ClientGetsAClosedConnectionForAnUnsizedBody() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [backend.address])
+        let result = try await RawClient.exchange(port: proxy.port, sending: ["GET /stream?bytes=10&chunked=1 HTTP/1.0\r\nHost: t\r\n\r\n"], group: testGroup)
+        #expect(result.text.hasPrefix("HTTP/1.0 200 OK\r\n"))
+        #expect(!result.text.lowercased().contains("transfer-encoding"))
+        #expect(result.text.hasSuffix("\r\n\r\nxxxxxxxxxx"))
+        #expect(result.closedByServer)
+        await proxy.stop()
+        await backend.stop()
+    }
+
+    @Test func connectionCloseFromTheClientIsHonoured() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [backend.address])
+        let result = try await RawClient.exchange(
+            port: proxy.port,
+            sending: ["GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"],
+            group: testGroup
+        )
+        #expect(result.text.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(result.text.lowercased().contains("connection: close\r\n"))
+        #expect(result.closedByServer)
+        // The upstream connection is still pooled: a client's close is not the backend's.
+        #expect(try Curl.run(["\(proxy.url)/hello"]).stdout == "hello from backend")
+        #expect(backend.connectionsAccepted == 1)
+        await proxy.stop()
+        await backend.stop()
+    }
+
+    @Test func clientLeavingMidResponseIsLogged499AndUpstreamIsClosed() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [backend.address])
+        _ = try await RawClient.exchange(port: proxy.port, sending: ["GET /stall HTTP/1.1\r\nHost: t\r\n\r\n"], deadline: .milliseconds(300), group: testGroup)
+        #expect(await eventually { proxy.accessLog.all.contains { $0.contains("\"status\":499") } })
+        #expect(await eventually { backend.connectionsOpen == 0 })
+        await proxy.stop()
+        await backend.stop()
+    }
+
+    @Test func routesChooseClustersByHostPathAndMethod() async throws {
+        let web = try await TestBackend.start(name: "web", group: testGroup)
+        let api = try await TestBackend.start(name: "api", group: testGroup)
+        let writes = try await TestBackend.start(name: "writes", group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [web.address]) { config in
+            config.clusters += [
+                ClusterConfig(name: "api", backends: [ProxyHarness.backend(api.address)]),
+                ClusterConfig(name: "writes", backends: [ProxyHarness.backend(writes.address)]),
+            ]
+            config.routes = [
+                RouteConfig(name: "web", cluster: "main"),
+                RouteConfig(name: "api", match: RouteMatch(host: "api.test", pathPrefix: "/v1"), cluster: "api"),
+                RouteConfig(name: "writes", match: RouteMatch(host: "api.test", pathPrefix: "/v1", method: "POST"), cluster: "writes"),
+            ]
+        }
+        func who(_ args: [String]) throws -> String { try Curl.run(args).stdout }
+        #expect(try who(["\(proxy.url)/v1/x"]) == "hello from web")
+        #expect(try who(["-H", "Host: API.test:80", "\(proxy.url)/v1/x"]) == "hello from api")
+        #expect(try who(["-H", "Host: api.test", "-X", "POST", "\(proxy.url)/v1/x"]) == "hello from writes")
+        #expect(try who(["-H", "Host: api.test", "\(proxy.url)/v2"]) == "hello from web")
+        await proxy.stop()
+        for b in [web, api, writes] { await b.stop() }
+    }
+}

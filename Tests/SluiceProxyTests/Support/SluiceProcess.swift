@@ -139,9 +139,13 @@ final class SluiceProcess: Sendable {
     var currentRSSKiB: Int? { Self.procStatus(pid: pid, field: "VmRSS") }
 
     static func procStatus(pid: Int32, field: String) -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        // /proc files report size 0, so read them to end of file rather than by their size.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/status") else { return nil }
+        defer { try? handle.close() }
+        guard let data = try? handle.readToEnd() else { return nil }
+        let text = String(decoding: data, as: UTF8.self)
         for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
-            let number = line.dropFirst(field.count + 1).split(separator: " ").first
+            let number = line.dropFirst(field.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first
             return number.flatMap { Int($0) }
         }
         return nil

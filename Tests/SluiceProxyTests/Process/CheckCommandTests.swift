@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+
+/// The real `sluice` binary's command line: `check` (exit codes, exact issue lines), `run`
+/// with a missing file, `--version` and `--help`.
+@Suite struct CheckCommandTests {
+    @Test func validFilePassesCheck() throws {
+        let file = try TemporaryFile(contents: """
+            listeners:
+              - name: main
+                address: 127.0.0.1
+                port: 0
+            clusters:
+              - name: web
+                backends:
+                  - 127.0.0.1:9001
+            routes:
+              - cluster: web
+            """, name: "sluice-check-valid")
+        let result = try SluiceProcess.check(configPath: file.path)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout == "\(file.path): ok (1 listeners, 1 clusters, 1 routes)\n")
+        #expect(result.stderr.isEmpty)
+    }
+
+    @Test func exampleFilePassesCheck() throws {
+        let path = SluiceProcess.packageRoot + "/sluice.example.yaml"
+        #expect(FileManager.default.fileExists(atPath: path))
+        let result = try SluiceProcess.check(configPath: path)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.hasPrefix("\(path): ok ("), "stdout: \(result.stdout)")
+        #expect(result.stdout == "\(path): ok (1 listeners, 2 clusters, 3 routes)\n")
+    }
+
+    @Test func invalidFileFailsWithExactIssueLines() throws {
+        let file = try TemporaryFile(contents: """
+            listeners:
+              - adress: 127.0.0.1
+                port: 0
+            clusters:
+              - name: web
+            routes:
+              - cluster: nope
+            """, name: "sluice-check-invalid")
+        let result = try SluiceProcess.check(configPath: file.path)
+        #expect(result.status == 1)
+        #expect(result.stdout.isEmpty, "stdout: \(result.stdout)")
+        let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        #expect(lines == [
+            #"\#(file.path):2: listeners[0].adress: unknown key "adress"; did you mean "address"?"#,
+            #"\#(file.path):7: routes[0].cluster: cluster "nope" is not defined (defined: web)"#,
+        ])
+    }
+
+    @Test func checkOfMissingFileFails() throws {
+        let path = NSTemporaryDirectory() + "sluice-missing-\(UInt64.random(in: 0...UInt64.max)).yaml"
+        let result = try SluiceProcess.check(configPath: path)
+        #expect(result.status == 1)
+        #expect(result.stderr == "\(path): (root): cannot read file: No such file or directory\n")
+    }
+
+    @Test func runWithMissingFileExitsOneNamingTheFile() throws {
+        let path = "/nonexistent.yaml"
+        #expect(!FileManager.default.fileExists(atPath: path))
+        let result = try SluiceProcess.run(["run", "-c", path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(path), "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("\(path): (root): cannot read file: No such file or directory"), "stderr: \(result.stderr)")
+        // It never got as far as listening.
+        #expect(!result.stderr.contains("listening"))
+    }
+
+    @Test func versionPrintsVersion() throws {
+        let result = try SluiceProcess.run(["--version"])
+        #expect(result.status == 0)
+        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
+    }
+
+    @Test func helpListsSubcommands() throws {
+        let result = try SluiceProcess.run(["--help"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let subcommands = result.stdout.components(separatedBy: "SUBCOMMANDS:").dropFirst().first ?? ""
+        #expect(!subcommands.isEmpty, "stdout: \(result.stdout)")
+        for name in ["run", "check", "demo"] {
+            let listed = subcommands.split(separator: "\n").contains { line in
+                line.trimmingCharacters(in: .whitespaces).hasPrefix(name + " ")
+            }
+            #expect(listed, "\(name) not listed in: \(result.stdout)")
+        }
+    }
+}

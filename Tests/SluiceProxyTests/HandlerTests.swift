@@ -8,11 +8,12 @@ import Testing
 
 /// Handlers on EmbeddedChannel: no sockets, and time moves only when the test says so.
 @Suite struct ClientTimeoutHandlerTests {
-    private func channel(header: TimeAmount = .seconds(10), idle: TimeAmount = .seconds(60)) throws -> EmbeddedChannel {
+    private func channel(header: TimeAmount = .seconds(10), idle: TimeAmount = .seconds(60)) throws -> (EmbeddedChannel, ClientTimeoutHandler) {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(ClientTimeoutHandler(headerTimeout: header, idleTimeout: idle, logger: Logger(label: "test")))
+        let handler = ClientTimeoutHandler(headerTimeout: header, idleTimeout: idle, logger: Logger(label: "test"))
+        try channel.pipeline.syncOperations.addHandler(handler)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        return channel
+        return (channel, handler)
     }
 
     private func outbound(_ channel: EmbeddedChannel) throws -> String {
@@ -22,7 +23,7 @@ import Testing
     }
 
     @Test func incompleteHeadAfterTimeoutGets408() throws {
-        let channel = try channel(header: .seconds(10))
+        let (channel, _) = try channel(header: .seconds(10))
         try channel.writeInbound(channel.allocator.buffer(string: "GET / HTTP/1.1\r\n"))
         channel.embeddedEventLoop.advanceTime(by: .seconds(9))
         #expect(channel.isActive)
@@ -32,17 +33,17 @@ import Testing
     }
 
     @Test func completeHeadCancelsTheHeaderTimer() throws {
-        let channel = try channel(header: .seconds(10))
-        channel.pipeline.triggerUserOutboundEvent(ClientActivity.requestHeadReceived, promise: nil)
+        let (channel, handler) = try channel(header: .seconds(10))
+        handler.requestHeadReceived()
         channel.embeddedEventLoop.advanceTime(by: .seconds(60))
         #expect(channel.isActive)
         #expect(try outbound(channel).isEmpty)
     }
 
     @Test func idleConnectionClosesQuietlyAfterIdleTimeout() throws {
-        let channel = try channel(header: .seconds(10), idle: .seconds(30))
-        channel.pipeline.triggerUserOutboundEvent(ClientActivity.requestHeadReceived, promise: nil)
-        channel.pipeline.triggerUserOutboundEvent(ClientActivity.responseCompleted, promise: nil)
+        let (channel, handler) = try channel(header: .seconds(10), idle: .seconds(30))
+        handler.requestHeadReceived()
+        handler.responseCompleted()
         channel.embeddedEventLoop.advanceTime(by: .seconds(29))
         #expect(channel.isActive)
         channel.embeddedEventLoop.advanceTime(by: .seconds(2))
@@ -51,9 +52,9 @@ import Testing
     }
 
     @Test func firstByteOfTheNextRequestSwitchesToTheHeaderTimer() throws {
-        let channel = try channel(header: .seconds(5), idle: .seconds(60))
-        channel.pipeline.triggerUserOutboundEvent(ClientActivity.requestHeadReceived, promise: nil)
-        channel.pipeline.triggerUserOutboundEvent(ClientActivity.responseCompleted, promise: nil)
+        let (channel, handler) = try channel(header: .seconds(5), idle: .seconds(60))
+        handler.requestHeadReceived()
+        handler.responseCompleted()
         channel.embeddedEventLoop.advanceTime(by: .seconds(20))
         try channel.writeInbound(channel.allocator.buffer(string: "GET /slow"))
         channel.embeddedEventLoop.advanceTime(by: .seconds(6))
@@ -115,5 +116,38 @@ import Testing
         let channel = try pipeline { $0.limits.maxURIBytes = 20 }
         let out = try send(channel, "GET /api/\(String(repeating: "x", count: 30)) HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(out.hasPrefix("HTTP/1.1 414 URI Too Long\r\n"))
+    }
+}
+
+@Suite struct DeadlineTimerTests {
+    @Test func firesOnceAtTheLatestDeadlineWithoutRescheduling() {
+        let loop = EmbeddedEventLoop()
+        let timer = DeadlineTimer(eventLoop: loop, step: .seconds(10))
+        var fired = 0
+        timer.onExpiry = { fired += 1 }
+        timer.set(after: .seconds(10))
+        loop.advanceTime(by: .seconds(5))
+        timer.set(after: .seconds(10))  // moved to t=15
+        loop.advanceTime(by: .seconds(9))
+        #expect(fired == 0)
+        loop.advanceTime(by: .seconds(2))
+        #expect(fired == 1)
+        loop.advanceTime(by: .seconds(60))
+        #expect(fired == 1)
+    }
+
+    @Test func aSoonerDeadlineIsMetAndAClearedOneNeverFires() {
+        let loop = EmbeddedEventLoop()
+        let timer = DeadlineTimer(eventLoop: loop, step: .seconds(5))
+        var fired = 0
+        timer.onExpiry = { fired += 1 }
+        timer.set(after: .seconds(60))
+        timer.set(after: .seconds(2))
+        loop.advanceTime(by: .seconds(3))
+        #expect(fired == 1)
+        timer.set(after: .seconds(1))
+        timer.clear()
+        loop.advanceTime(by: .seconds(120))
+        #expect(fired == 1)
     }
 }

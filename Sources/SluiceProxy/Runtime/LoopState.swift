@@ -6,23 +6,24 @@ import SluiceConfig
 /// sees of each backend.
 final class ClusterLoopState {
     let config: ClusterConfig
-    var balancer: any Balancer
     var views: [BackendView]
     let pools: [BackendPool]
+    private var roundRobin = RoundRobin()
+    private var weightedRoundRobin = WeightedRoundRobin()
 
     init(config: ClusterConfig, pools: [BackendPool]) {
         self.config = config
-        switch config.balancer {
-        case .roundRobin: balancer = RoundRobin()
-        case .weightedRoundRobin: balancer = WeightedRoundRobin()
-        }
         views = config.backends.map { BackendView(weight: $0.weight) }
         self.pools = pools
     }
 
-    func pick() -> Int? {
-        var random = SystemRandomNumberGenerator()
-        return balancer.pick(from: views, context: PickContext(), random: &random)
+    /// Concrete balancer types rather than `any Balancer`, so that the per-request call is
+    /// direct and specialised.
+    func pick(random: inout FastRandom) -> Int? {
+        switch config.balancer {
+        case .roundRobin: roundRobin.pick(from: views, context: PickContext(), random: &random)
+        case .weightedRoundRobin: weightedRoundRobin.pick(from: views, context: PickContext(), random: &random)
+        }
     }
 }
 
@@ -30,6 +31,8 @@ final class ClusterLoopState {
 /// cursors and connection pools live per loop). Only its loop touches it.
 final class LoopState {
     let eventLoop: any EventLoop
+    /// This loop's source of chance for balancing and request ids.
+    var random = FastRandom()
     private var generation = -1
     private var clusters: [String: ClusterLoopState] = [:]
     /// Keyed by cluster name and backend address, so that a reload keeps warm connections.

@@ -34,10 +34,6 @@ final class Exchange {
     var bytesOut = 0
     var upstreamStarted: NIODeadline?
     var upstreamHeadNanos: UInt64?
-    var lastUpstreamRead = NIODeadline.now()
-
-    var headerTimer: Scheduled<Void>?
-    var idleTimer: Scheduled<Void>?
 
     init(
         id: Int,
@@ -66,13 +62,6 @@ final class Exchange {
 
     var pool: BackendPool { cluster.pools[backendIndex] }
     var backendAddress: String { cluster.config.backends[backendIndex].address }
-
-    func cancelTimers() {
-        headerTimer?.cancel()
-        headerTimer = nil
-        idleTimer?.cancel()
-        idleTimer = nil
-    }
 
     /// Gives back the backend's in-flight slot exactly once, however the exchange ends.
     func releaseInFlight() {

@@ -14,23 +14,48 @@ struct ClientPeer {
 /// headers, `Via`, and the request id.
 enum HeaderRewriting {
     /// Always hop-by-hop, whether or not `Connection` names them.
-    static let hopByHop: Set<String> = [
+    static let hopByHop: [String] = [
         "connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade",
         "proxy-connection", "proxy-authorization",
     ]
 
-    static func removeHopByHop(_ headers: inout HTTPHeaders) {
-        var named: [String] = []
-        for value in headers["connection"] {
-            for token in value.split(separator: ",") {
-                let name = token.trimmingSpaces().lowercased()
-                if !name.isEmpty { named.append(name) }
-            }
-        }
-        for name in hopByHop { headers.remove(name: name) }
-        for name in named { headers.remove(name: name) }
+    /// ASCII case-insensitive equality against an already-lowercase name, without allocating.
+    static func equals(_ name: String, lowercase: String) -> Bool {
+        name.utf8.count == lowercase.utf8.count && name.utf8.elementsEqual(lowercase.utf8) { ($0 | 0x20) == $1 }
     }
 
+    static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8) { ($0 | 0x20) == ($1 | 0x20) }
+    }
+
+    static func isHopByHop(_ name: String) -> Bool {
+        hopByHop.contains { equals(name, lowercase: $0) }
+    }
+
+    /// The header names a `Connection` field lists, lowercased (RFC 9110 §7.6.1).
+    private static func connectionNamed(_ headers: HTTPHeaders) -> [String] {
+        var named: [String] = []
+        for (name, value) in headers where equals(name, lowercase: "connection") {
+            for token in value.split(separator: ",") {
+                let token = token.trimmingSpaces().lowercased()
+                if !token.isEmpty { named.append(token) }
+            }
+        }
+        return named
+    }
+
+    static func removeHopByHop(_ headers: inout HTTPHeaders) {
+        guard headers.contains(where: { isHopByHop($0.name) }) else { return }
+        let named = connectionNamed(headers)
+        var kept = HTTPHeaders()
+        kept.reserveCapacity(headers.count)
+        for (name, value) in headers where !isHopByHop(name) && !named.contains(where: { equals(name, lowercase: $0) }) {
+            kept.add(name: name, value: value)
+        }
+        headers = kept
+    }
+
+    /// The request head as the backend sees it, built in one pass over the client's fields.
     static func upstreamHead(
         from head: HTTPRequestHead,
         framing: BodyFraming,
@@ -38,41 +63,46 @@ enum HeaderRewriting {
         policy: HeaderPolicy,
         requestID: String
     ) -> HTTPRequestHead {
-        var headers = head.headers
-        removeHopByHop(&headers)
-        headers.remove(name: "content-length")
-        // Sluice answers `Expect: 100-continue` itself when it starts reading the body.
-        headers.remove(name: "expect")
+        let named = head.headers.contains(name: "connection") ? connectionNamed(head.headers) : []
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headers.count + 6)
+        var host: String?
+        var forwardedFor: [String] = []
+        var forwarded: [String] = []
+        var via: [String] = []
+        var proto: String?
+        var forwardedHost: String?
+        for (name, value) in head.headers {
+            if isHopByHop(name) || named.contains(where: { equals(name, lowercase: $0) }) { continue }
+            // Framing is Sluice's to set; `Expect: 100-continue` Sluice answers itself.
+            if equals(name, lowercase: "content-length") || equals(name, lowercase: "expect") { continue }
+            if equals(name, lowercase: "x-forwarded-for") { forwardedFor.append(value); continue }
+            if equals(name, lowercase: "forwarded") { forwarded.append(value); continue }
+            if equals(name, lowercase: "via") { via.append(value); continue }
+            if equals(name, lowercase: "x-forwarded-proto") { proto = proto ?? value; continue }
+            if equals(name, lowercase: "x-forwarded-host") { forwardedHost = forwardedHost ?? value; continue }
+            if equalsIgnoringCase(name, policy.requestID) { continue }
+            if host == nil, equals(name, lowercase: "host") { host = value }
+            headers.add(name: name, value: value)
+        }
 
-        let host = head.headers.first(name: "host")
-        let forwardedFor = head.headers[canonicalForm: "x-forwarded-for"].joined(separator: ", ")
-        if peer.isTrusted, !forwardedFor.isEmpty {
-            headers.replaceOrAdd(name: "X-Forwarded-For", value: forwardedFor + ", " + peer.ip)
-        } else {
-            headers.replaceOrAdd(name: "X-Forwarded-For", value: peer.ip)
-        }
-        if !(peer.isTrusted && headers.contains(name: "x-forwarded-proto")) {
-            headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "http")
-        }
-        if !(peer.isTrusted && headers.contains(name: "x-forwarded-host")) {
-            headers.remove(name: "x-forwarded-host")
-            if let host { headers.add(name: "X-Forwarded-Host", value: host) }
-        }
+        let trusted = peer.isTrusted
+        headers.add(name: "X-Forwarded-For", value: trusted && !forwardedFor.isEmpty ? forwardedFor.joined(separator: ", ") + ", " + peer.ip : peer.ip)
+        headers.add(name: "X-Forwarded-Proto", value: trusted ? proto ?? "http" : "http")
+        if let value = trusted ? forwardedHost ?? host : host { headers.add(name: "X-Forwarded-Host", value: value) }
         let element = forwardedElement(peer: peer.ip, host: host)
-        let existing = head.headers["forwarded"].joined(separator: ", ")
-        headers.replaceOrAdd(name: "Forwarded", value: peer.isTrusted && !existing.isEmpty ? existing + ", " + element : element)
-
-        appendVia(&headers, version: head.version, policy: policy)
-        headers.replaceOrAdd(name: policy.requestID, value: requestID)
-
+        headers.add(name: "Forwarded", value: trusted && !forwarded.isEmpty ? forwarded.joined(separator: ", ") + ", " + element : element)
+        if !policy.via.isEmpty {
+            let hop = "\(head.version.major).\(head.version.minor) \(policy.via)"
+            headers.add(name: "Via", value: via.isEmpty ? hop : via.joined(separator: ", ") + ", " + hop)
+        }
+        headers.add(name: policy.requestID, value: requestID)
         switch framing {
         case .none: break
         case .length(let n): headers.add(name: "Content-Length", value: String(n))
         case .chunked: headers.add(name: "Transfer-Encoding", value: "chunked")
         }
-        var upstream = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: headers)
-        upstream.version = .http1_1
-        return upstream
+        return HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: headers)
     }
 
     /// The response head as the client sees it. `keepAlive` is what Sluice will do with the
@@ -84,25 +114,30 @@ enum HeaderRewriting {
         policy: HeaderPolicy,
         requestID: String
     ) -> HTTPResponseHead {
-        var headers = head.headers
-        removeHopByHop(&headers)
-        appendVia(&headers, version: head.version, policy: policy)
-        if !headers.contains(name: policy.requestID) {
-            headers.add(name: policy.requestID, value: requestID)
+        let named = head.headers.contains(name: "connection") ? connectionNamed(head.headers) : []
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headers.count + 3)
+        var via: [String] = []
+        var hasRequestID = false
+        for (name, value) in head.headers {
+            if isHopByHop(name) || named.contains(where: { equals(name, lowercase: $0) }) { continue }
+            if equals(name, lowercase: "via") { via.append(value); continue }
+            if !hasRequestID, equalsIgnoringCase(name, policy.requestID) { hasRequestID = true }
+            headers.add(name: name, value: value)
         }
+        if !policy.via.isEmpty {
+            let hop = "\(head.version.major).\(head.version.minor) \(policy.via)"
+            headers.add(name: "Via", value: via.isEmpty ? hop : via.joined(separator: ", ") + ", " + hop)
+        } else {
+            for value in via { headers.add(name: "Via", value: value) }
+        }
+        if !hasRequestID { headers.add(name: policy.requestID, value: requestID) }
         if !keepAlive {
             headers.add(name: "Connection", value: "close")
         } else if requestVersion == .http1_0 {
             headers.add(name: "Connection", value: "keep-alive")
         }
         return HTTPResponseHead(version: requestVersion == .http1_0 ? .http1_0 : .http1_1, status: head.status, headers: headers)
-    }
-
-    private static func appendVia(_ headers: inout HTTPHeaders, version: HTTPVersion, policy: HeaderPolicy) {
-        guard !policy.via.isEmpty else { return }
-        let hop = "\(version.major).\(version.minor) \(policy.via)"
-        let existing = headers[canonicalForm: "via"].joined(separator: ", ")
-        headers.replaceOrAdd(name: "Via", value: existing.isEmpty ? hop : existing + ", " + hop)
     }
 
     /// One RFC 7239 element; IPv6 addresses and hosts with a colon must be quoted.

@@ -59,7 +59,7 @@ extension ProxyHandler: UpstreamDelegate {
     /// body naming the cause if no response byte has gone out yet, otherwise its connection is
     /// closed, which is the only way left to tell it the response is incomplete.
     func fail(_ exchange: Exchange, _ status: HTTPResponseStatus, _ reason: String, detail: String? = nil) {
-        exchange.cancelTimers()
+        upstreamTimer?.clear()
         exchange.releaseInFlight()
         exchange.connection?.close()
         exchange.connection = nil
@@ -82,13 +82,14 @@ extension ProxyHandler: UpstreamDelegate {
     }
 
     func answer(_ local: LocalAnswer, _ status: HTTPResponseStatus, _ reason: String, close: Bool, route: String? = nil) {
+        defer { writeAnswer(status, reason, version: local.version, requestID: local.requestID, close: close) }
+        guard runtime.accessLog.config.enabled else { return }
         let entry = AccessLogEntry(
             client: peer.ip, method: local.method.rawValue, path: local.uri, status: Int(status.code),
             bytesIn: 0, bytesOut: 0, durationNanos: elapsed(since: local.started), upstream: nil,
             upstreamNanos: nil, requestID: local.requestID, route: route, error: reason
         )
         runtime.accessLog.record(entry)
-        writeAnswer(status, reason, version: local.version, requestID: local.requestID, close: close)
     }
 
     func writeAnswer(_ status: HTTPResponseStatus, _ reason: String, version: HTTPVersion, requestID: String, close: Bool) {
@@ -110,11 +111,12 @@ extension ProxyHandler: UpstreamDelegate {
             }
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-            context.triggerUserOutboundEvent(ClientActivity.responseCompleted, promise: nil)
+            clientTimeouts.responseCompleted()
         }
     }
 
     func record(_ exchange: Exchange, status: Int, error: String?) {
+        guard runtime.accessLog.config.enabled else { return }
         runtime.accessLog.record(AccessLogEntry(
             client: peer.ip, method: exchange.method.rawValue, path: exchange.uri, status: status,
             bytesIn: exchange.bytesIn, bytesOut: exchange.bytesOut, durationNanos: elapsed(since: exchange.started),
@@ -130,27 +132,15 @@ extension ProxyHandler: UpstreamDelegate {
     // MARK: timers
 
     func armHeaderTimer(_ exchange: Exchange) {
-        guard let context, exchange.headerTimer == nil else { return }
-        let timeout = exchange.route.upstreamHeader
-        exchange.headerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [weak self] in
-            guard let self, self.exchange === exchange else { return }
-            self.fail(exchange, .gatewayTimeout, "upstream response header timeout (\(timeout)) from \(exchange.backendAddress)")
-        }
+        upstreamTimer?.set(after: TimeAmount(exchange.route.upstreamHeader))
     }
 
-    /// One timer per idle period rather than one per body chunk: when it fires early
-    /// because data kept arriving, it re-arms for the remainder.
-    func armIdleTimer(_ exchange: Exchange, after delay: TimeAmount) {
-        guard let context else { return }
-        let timeout = TimeAmount(exchange.route.upstreamIdle)
-        exchange.idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self] in
-            guard let self, self.exchange === exchange else { return }
-            let quiet = NIODeadline.now() - exchange.lastUpstreamRead
-            if quiet >= timeout {
-                self.fail(exchange, .gatewayTimeout, "upstream idle timeout (\(exchange.route.upstreamIdle)) from \(exchange.backendAddress)")
-            } else {
-                self.armIdleTimer(exchange, after: timeout - quiet)
-            }
+    func upstreamTimerExpired() {
+        guard let exchange else { return }
+        if exchange.responseStarted {
+            fail(exchange, .gatewayTimeout, "upstream idle timeout (\(exchange.route.upstreamIdle)) from \(exchange.backendAddress)")
+        } else {
+            fail(exchange, .gatewayTimeout, "upstream response header timeout (\(exchange.route.upstreamHeader)) from \(exchange.backendAddress)")
         }
     }
 
@@ -184,7 +174,7 @@ extension ProxyHandler: UpstreamDelegate {
 
     func channelInactive(context: ChannelHandlerContext) {
         if let exchange {
-            exchange.cancelTimers()
+            upstreamTimer?.cancel()
             exchange.releaseInFlight()
             exchange.connection?.close()
             exchange.connection = nil
@@ -207,7 +197,7 @@ extension ProxyHandler: UpstreamDelegate {
             fail(exchange, status, reason)
         } else {
             runtime.logger.info("\(reason)", metadata: ["client": "\(peer.ip)", "detail": "\(parserError)"])
-            writeAnswer(status, reason, version: .http1_1, requestID: RequestID.generate(), close: true)
+            writeAnswer(status, reason, version: .http1_1, requestID: RequestID.generate(using: &loop.random), close: true)
         }
         context.close(promise: nil)
     }

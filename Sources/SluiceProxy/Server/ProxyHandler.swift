@@ -25,6 +25,9 @@ final class ProxyHandler: ChannelDuplexHandler {
     let runtime: ProxyRuntime
     let loop: LoopState
     let peer: ClientPeer
+    let clientTimeouts: ClientTimeoutHandler
+    /// `upstream_header` until the response head, then `upstream_idle` between body reads.
+    var upstreamTimer: DeadlineTimer?
     var context: ChannelHandlerContext?
     var exchange: Exchange?
     private var nextExchangeID = 0
@@ -34,14 +37,24 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// request are never treated as a new request.
     var closing = false
 
-    init(runtime: ProxyRuntime, loop: LoopState, peer: ClientPeer) {
+    init(runtime: ProxyRuntime, loop: LoopState, peer: ClientPeer, clientTimeouts: ClientTimeoutHandler) {
         self.runtime = runtime
         self.loop = loop
         self.peer = peer
+        self.clientTimeouts = clientTimeouts
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        let timer = DeadlineTimer(eventLoop: context.eventLoop, step: .seconds(1))
+        timer.onExpiry = { [weak self] in self?.upstreamTimerExpired() }
+        upstreamTimer = timer
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        upstreamTimer?.cancel()
+        self.context = nil
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
@@ -55,11 +68,11 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: 1–4: head, route, pick, connect
 
     private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        context.triggerUserOutboundEvent(ClientActivity.requestHeadReceived, promise: nil)
+        clientTimeouts.requestHeadReceived()
         let snapshot = runtime.snapshot
         let policy = snapshot.config.headers
         let offered = head.headers.first(name: policy.requestID)
-        let requestID = offered.flatMap { RequestID.isAcceptable($0) ? $0 : nil } ?? RequestID.generate()
+        let requestID = offered.flatMap { RequestID.isAcceptable($0) ? $0 : nil } ?? RequestID.generate(using: &loop.random)
         let local = LocalAnswer(head: head, requestID: requestID)
 
         let framing: BodyFraming
@@ -76,7 +89,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if case .length(let length) = framing, route.maxBodyBytes > 0, length > route.maxBodyBytes {
             return answer(local, .payloadTooLarge, "request body larger than \(route.maxBodyBytes) bytes", close: true, route: route.name)
         }
-        guard let cluster = loop.cluster(named: route.cluster, in: snapshot), let index = cluster.pick() else {
+        guard let cluster = loop.cluster(named: route.cluster, in: snapshot), let index = cluster.pick(random: &loop.random) else {
             return answer(local, .serviceUnavailable, "no backend available in cluster \(route.cluster)", close: hasBody, route: route.name)
         }
 
@@ -177,8 +190,6 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: 6: the response
 
     func receivedResponseHead(_ head: HTTPResponseHead, _ exchange: Exchange) {
-        exchange.headerTimer?.cancel()
-        exchange.headerTimer = nil
         exchange.status = Int(head.status.code)
         exchange.upstreamReusable = head.isKeepAlive
         if let started = exchange.upstreamStarted {
@@ -197,20 +208,19 @@ final class ProxyHandler: ChannelDuplexHandler {
         )
         exchange.responseStarted = true
         context?.write(wrapOutboundOut(.head(clientHead)), promise: nil)
-        exchange.lastUpstreamRead = .now()
-        armIdleTimer(exchange, after: TimeAmount(exchange.route.upstreamIdle))
+        upstreamTimer?.set(after: TimeAmount(exchange.route.upstreamIdle))
     }
 
     func receivedResponseBody(_ body: ByteBuffer, _ exchange: Exchange) {
         exchange.bytesOut += body.readableBytes
-        exchange.lastUpstreamRead = .now()
+        upstreamTimer?.set(after: TimeAmount(exchange.route.upstreamIdle))
         context?.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
     }
 
     // MARK: 7: finish
 
     func receivedResponseEnd(_ trailers: HTTPHeaders?, _ exchange: Exchange) {
-        exchange.cancelTimers()
+        upstreamTimer?.clear()
         exchange.releaseInFlight()
         if let connection = exchange.connection {
             exchange.connection = nil
@@ -229,7 +239,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         closing = !keepAlive
         if keepAlive {
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
-            context.triggerUserOutboundEvent(ClientActivity.responseCompleted, promise: nil)
+            clientTimeouts.responseCompleted()
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)

@@ -152,21 +152,26 @@ public final class ProxyServer: Sendable {
         decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount + 1
 
         let sync = channel.pipeline.syncOperations
-        try sync.addHandler(ClientTimeoutHandler(
+        let clientTimeouts = ClientTimeoutHandler(
             headerTimeout: TimeAmount(snapshot.config.timeouts.clientHeader),
             idleTimeout: TimeAmount(snapshot.config.timeouts.clientIdle),
             logger: runtime.logger
-        ))
+        )
+        try sync.addHandler(clientTimeouts)
+        // No outbound header validation: every forwarded field was parsed by llhttp and every
+        // field Sluice adds is validated when the config is loaded.
         try sync.configureHTTPServerPipeline(
             withPipeliningAssistance: true,
             withErrorHandling: false,
+            withOutboundHeaderValidation: false,
             withEncoderConfiguration: .init(),
             withDecoderLimitConfiguration: decoderLimits
         )
         try sync.addHandler(ProxyHandler(
             runtime: runtime,
             loop: runtime.loopState(for: channel.eventLoop),
-            peer: ClientPeer(ip: ip, isTrusted: trusted)
+            peer: ClientPeer(ip: ip, isTrusted: trusted),
+            clientTimeouts: clientTimeouts
         ))
     }
 }

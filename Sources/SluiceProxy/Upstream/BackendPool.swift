@@ -41,8 +41,7 @@ final class BackendPool {
     /// Hands over an idle pooled connection if one is alive (synchronously), else connects.
     func acquire(connectTimeout: TimeAmount, _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
         while let connection = idle.popLast() {
-            connection.idleTimer?.cancel()
-            connection.idleTimer = nil
+            connection.idleTimer.clear()
             if connection.channel.isActive {
                 return completion(.success(connection))
             }
@@ -59,16 +58,16 @@ final class BackendPool {
             return
         }
         idle.append(connection)
-        connection.idleTimer = eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(pool.idleTimeout)) { [weak self, weak connection] in
+        connection.idleTimer.onExpiry = { [weak self, weak connection] in
             guard let self, let connection else { return }
             self.remove(connection)
             connection.close()
         }
+        connection.idleTimer.set(after: TimeAmount(pool.idleTimeout))
     }
 
     func closeAll() {
         while let connection = idle.popLast() {
-            connection.idleTimer?.cancel()
             connection.close()
         }
     }
@@ -76,7 +75,7 @@ final class BackendPool {
     private func remove(_ connection: UpstreamConnection) {
         if let index = idle.firstIndex(where: { $0 === connection }) {
             idle.remove(at: index)
-            connection.idleTimer?.cancel()
+            connection.idleTimer.cancel()
         }
     }
 
@@ -109,7 +108,7 @@ final class BackendPool {
             case .success(let channel):
                 do {
                     let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
-                    let connection = UpstreamConnection(channel: channel, handler: handler)
+                    let connection = UpstreamConnection(channel: channel, handler: handler, idleTimeout: TimeAmount(self.pool.idleTimeout))
                     self.opened += 1
                     channel.closeFuture.assumeIsolated().whenComplete { [weak self, weak connection] _ in
                         guard let self, let connection else { return }

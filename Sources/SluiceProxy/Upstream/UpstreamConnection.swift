@@ -5,13 +5,14 @@ import NIOHTTP1
 final class UpstreamConnection {
     let channel: any Channel
     let handler: UpstreamHandler
-    /// The pool's idle-timeout task while the connection waits in the pool.
-    var idleTimer: Scheduled<Void>?
+    /// Runs the pool's `idle_timeout` while the connection waits in the pool.
+    let idleTimer: DeadlineTimer
     var requestsServed = 0
 
-    init(channel: any Channel, handler: UpstreamHandler) {
+    init(channel: any Channel, handler: UpstreamHandler, idleTimeout: TimeAmount) {
         self.channel = channel
         self.handler = handler
+        idleTimer = DeadlineTimer(eventLoop: channel.eventLoop, step: idleTimeout)
     }
 
     func write(_ part: HTTPClientRequestPart) {
@@ -21,6 +22,7 @@ final class UpstreamConnection {
     func flush() { channel.flush() }
 
     func close() {
+        idleTimer.cancel()
         handler.delegate = nil
         channel.close(promise: nil)
     }

@@ -77,6 +77,41 @@ import Testing
         await backend.stop()
     }
 
+    @Test func upgradeRequestsAreServedAndThenTheConnectionCloses() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [backend.address])
+        let result = try await RawClient.exchange(
+            port: proxy.port,
+            sending: ["GET /headers HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"],
+            group: testGroup
+        )
+        #expect(result.text.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(!result.text.contains("upgrade: h2c"))
+        #expect(result.text.lowercased().contains("connection: close\r\n"))
+        #expect(result.closedByServer)
+        await proxy.stop()
+        await backend.stop()
+    }
+
+    @Test func connectIsRefused() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [backend.address])
+        let result = try await RawClient.exchange(port: proxy.port, sending: ["CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"], group: testGroup)
+        #expect(result.text.hasPrefix("HTTP/1.1 405 Method Not Allowed\r\n"))
+        #expect(result.closedByServer)
+        #expect(backend.requestCount == 0)
+        await proxy.stop()
+        await backend.stop()
+    }
+
+    @Test func localAnswersHonourConnectionClose() async throws {
+        let proxy = try await ProxyHarness.start(backends: [])
+        let result = try await RawClient.exchange(port: proxy.port, sending: ["GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"], group: testGroup)
+        #expect(result.text.hasPrefix("HTTP/1.1 503 Service Unavailable\r\n"))
+        #expect(result.closedByServer)
+        await proxy.stop()
+    }
+
     @Test func routesChooseClustersByHostPathAndMethod() async throws {
         let web = try await TestBackend.start(name: "web", group: testGroup)
         let api = try await TestBackend.start(name: "api", group: testGroup)

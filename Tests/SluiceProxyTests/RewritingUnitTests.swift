@@ -64,7 +64,7 @@ import Testing
 
     @Test func upstreamHeadSetsFramingAndForwarding() {
         let head = HTTPRequestHead(version: .http1_0, method: .PUT, uri: "/u", headers: ["host": "h.test", "content-length": "3", "expect": "100-continue"])
-        let out = HeaderRewriting.upstreamHead(from: head, framing: .length(3), peer: ClientPeer(ip: "::1", isTrusted: false), policy: policy, requestID: "rid")
+        let out = HeaderRewriting.upstreamHead(from: head, framing: .length(3), peer: ClientPeer(ip: "::1", isTrusted: false), policy: policy, requestID: "rid", backendAddress: "b:1")
         #expect(out.version == .http1_1)
         #expect(out.headers["content-length"] == ["3"])
         #expect(out.headers["expect"].isEmpty)
@@ -76,7 +76,7 @@ import Testing
 
     @Test func chunkedRequestsStayChunkedUpstream() {
         let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/", headers: ["host": "h", "transfer-encoding": "chunked"])
-        let out = HeaderRewriting.upstreamHead(from: head, framing: .chunked, peer: ClientPeer(ip: "1.2.3.4", isTrusted: false), policy: policy, requestID: "r")
+        let out = HeaderRewriting.upstreamHead(from: head, framing: .chunked, peer: ClientPeer(ip: "1.2.3.4", isTrusted: false), policy: policy, requestID: "r", backendAddress: "b:1")
         #expect(out.headers["transfer-encoding"] == ["chunked"])
         #expect(out.headers["content-length"].isEmpty)
     }
@@ -93,9 +93,23 @@ import Testing
         #expect(keep.version == .http1_0)
     }
 
+    @Test func connectionCannotStripHostAndUnderscoreNamesAreDropped() {
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["host": "h.test", "connection": "close, host", "x_forwarded_for": "6.6.6.6"])
+        let out = HeaderRewriting.upstreamHead(from: head, framing: .none, peer: ClientPeer(ip: "1.2.3.4", isTrusted: false), policy: policy, requestID: "r", backendAddress: "b:1")
+        #expect(out.headers["host"] == ["h.test"])
+        #expect(out.headers["x_forwarded_for"].isEmpty)
+        #expect(out.headers["x-forwarded-for"] == ["1.2.3.4"])
+    }
+
+    @Test func http10WithoutHostGetsTheBackendAsHost() {
+        let head = HTTPRequestHead(version: .http1_0, method: .GET, uri: "/", headers: [:])
+        let out = HeaderRewriting.upstreamHead(from: head, framing: .none, peer: ClientPeer(ip: "1.2.3.4", isTrusted: false), policy: policy, requestID: "r", backendAddress: "10.0.0.1:80")
+        #expect(out.headers["host"] == ["10.0.0.1:80"])
+    }
+
     @Test func viaCanBeDisabled() {
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["host": "h"])
-        let out = HeaderRewriting.upstreamHead(from: head, framing: .none, peer: ClientPeer(ip: "1.2.3.4", isTrusted: false), policy: HeaderPolicy(via: ""), requestID: "r")
+        let out = HeaderRewriting.upstreamHead(from: head, framing: .none, peer: ClientPeer(ip: "1.2.3.4", isTrusted: false), policy: HeaderPolicy(via: ""), requestID: "r", backendAddress: "b:1")
         #expect(out.headers["via"].isEmpty)
     }
 }

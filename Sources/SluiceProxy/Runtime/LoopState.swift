@@ -37,6 +37,20 @@ final class LoopState {
     private var clusters: [String: ClusterLoopState] = [:]
     /// Keyed by cluster name and backend address, so that a reload keeps warm connections.
     private var pools: [String: BackendPool] = [:]
+    /// Open client connections on this loop, so that a drain that times out can end them.
+    private var clients: [ObjectIdentifier: any Channel] = [:]
+
+    func track(client channel: any Channel) {
+        let key = ObjectIdentifier(channel)
+        clients[key] = channel
+        channel.closeFuture.assumeIsolated().whenComplete { [weak self] _ in self?.clients[key] = nil }
+    }
+
+    /// Tells every open client connection that the drain ran out of time; each ends its
+    /// exchange with a logged cause and closes.
+    func endClientConnections() {
+        for channel in clients.values { channel.pipeline.fireUserInboundEventTriggered(DrainTimedOut()) }
+    }
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -75,3 +89,6 @@ final class LoopState {
         generation = snapshot.generation
     }
 }
+
+/// Fired into every client pipeline when `timeouts.drain` runs out.
+struct DrainTimedOut: Sendable {}

@@ -16,6 +16,9 @@ final class ClientTimeoutHandler: ChannelDuplexHandler {
         case awaitingHead
         case inRequest
         case idle
+        /// Sluice is closing after a last response; bounded so that a client that never reads
+        /// it cannot hold the connection.
+        case closing
     }
 
     private let headerTimeout: TimeAmount
@@ -55,6 +58,7 @@ final class ClientTimeoutHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .closing = state { return }
         if case .idle = state {
             state = .awaitingHead
             timer?.set(after: headerTimeout)
@@ -66,6 +70,12 @@ final class ClientTimeoutHandler: ChannelDuplexHandler {
     func requestHeadReceived() {
         state = .inRequest
         timer?.clear()
+    }
+
+    /// A last response is being flushed before close: give it `client_idle` at most.
+    func closing() {
+        state = .closing
+        timer?.set(after: idleTimeout)
     }
 
     /// The response is complete and the connection stays open for another request.
@@ -84,7 +94,7 @@ final class ClientTimeoutHandler: ChannelDuplexHandler {
             context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
-        case .idle:
+        case .idle, .closing:
             context.close(promise: nil)
         case .inRequest:
             break

@@ -61,9 +61,11 @@ enum HeaderRewriting {
         framing: BodyFraming,
         peer: ClientPeer,
         policy: HeaderPolicy,
-        requestID: String
+        requestID: String,
+        backendAddress: String
     ) -> HTTPRequestHead {
-        let named = head.headers.contains(name: "connection") ? connectionNamed(head.headers) : []
+        // `Connection: host` must not strip the Host that routing used.
+        let named = head.headers.contains(name: "connection") ? connectionNamed(head.headers).filter { $0 != "host" } : []
         var headers = HTTPHeaders()
         headers.reserveCapacity(head.headers.count + 6)
         var host: String?
@@ -74,6 +76,9 @@ enum HeaderRewriting {
         var forwardedHost: String?
         for (name, value) in head.headers {
             if isHopByHop(name) || named.contains(where: { equals(name, lowercase: $0) }) { continue }
+            // As nginx (underscores_in_headers off): `X_Forwarded_For` would alias the real
+            // header in CGI-style backends.
+            if name.utf8.contains(UInt8(ascii: "_")) { continue }
             // Framing is Sluice's to set; `Expect: 100-continue` Sluice answers itself.
             if equals(name, lowercase: "content-length") || equals(name, lowercase: "expect") { continue }
             if equals(name, lowercase: "x-forwarded-for") { forwardedFor.append(value); continue }
@@ -86,6 +91,10 @@ enum HeaderRewriting {
             headers.add(name: name, value: value)
         }
 
+        if host == nil {
+            // HTTP/1.0 without Host: the upstream request is HTTP/1.1 and needs one.
+            headers.add(name: "Host", value: backendAddress)
+        }
         let trusted = peer.isTrusted
         headers.add(name: "X-Forwarded-For", value: trusted && !forwardedFor.isEmpty ? forwardedFor.joined(separator: ", ") + ", " + peer.ip : peer.ip)
         headers.add(name: "X-Forwarded-Proto", value: trusted ? proto ?? "http" : "http")

@@ -106,12 +106,13 @@ extension ProxyHandler: UpstreamDelegate {
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: text)))), promise: nil)
         if close {
+            clientTimeouts.closing()
             context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
         } else {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             clientTimeouts.responseCompleted()
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
     }
 
@@ -132,6 +133,8 @@ extension ProxyHandler: UpstreamDelegate {
     // MARK: timers
 
     func armHeaderTimer(_ exchange: Exchange) {
+        // The exchange may have failed (and another started) during the write that precedes this.
+        guard self.exchange === exchange else { return }
         upstreamTimer?.set(after: TimeAmount(exchange.route.upstreamHeader))
     }
 
@@ -166,7 +169,14 @@ extension ProxyHandler: UpstreamDelegate {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        exchange?.connection?.handler.setReadsPaused(!context.channel.isWritable)
+        if let exchange, let connection = exchange.connection {
+            let writable = context.channel.isWritable
+            connection.handler.setReadsPaused(!writable)
+            // Time the client makes the backend wait is not the backend being idle.
+            if exchange.responseStarted {
+                if writable { upstreamTimer?.set(after: TimeAmount(exchange.route.upstreamIdle)) } else { upstreamTimer?.clear() }
+            }
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -185,8 +195,18 @@ extension ProxyHandler: UpstreamDelegate {
         context.fireChannelInactive()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is DrainTimedOut else { return context.fireUserInboundEventTriggered(event) }
+        if let exchange {
+            exchange.clientKeepAlive = false
+            fail(exchange, .serviceUnavailable, "drain timeout: Sluice is shutting down")
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let parserError = error as? HTTPParserError else {
+        guard let parserError = error as? HTTPParserError, !closing else {
             context.close(promise: nil)
             return
         }
@@ -199,6 +219,5 @@ extension ProxyHandler: UpstreamDelegate {
             runtime.logger.info("\(reason)", metadata: ["client": "\(peer.ip)", "detail": "\(parserError)"])
             writeAnswer(status, reason, version: .http1_1, requestID: RequestID.generate(using: &loop.random), close: true)
         }
-        context.close(promise: nil)
     }
 }

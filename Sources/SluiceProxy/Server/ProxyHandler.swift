@@ -46,7 +46,8 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        let timer = DeadlineTimer(eventLoop: context.eventLoop, step: .seconds(1))
+        let timeouts = runtime.snapshot.config.timeouts
+        let timer = DeadlineTimer(eventLoop: context.eventLoop, step: TimeAmount(min(timeouts.upstreamHeader, timeouts.upstreamIdle)))
         timer.onExpiry = { [weak self] in self?.upstreamTimerExpired() }
         upstreamTimer = timer
     }
@@ -82,15 +83,21 @@ final class ProxyHandler: ChannelDuplexHandler {
             return answer(local, rejection.status, rejection.reason, close: true)
         }
         let hasBody = framing != .none
+        // A local answer closes when the client asked to, or when the body it is still
+        // sending would otherwise have to be read and thrown away.
+        let closeLocal = hasBody || !head.isKeepAlive
+        if head.method == .CONNECT {
+            return answer(local, .methodNotAllowed, "CONNECT is not supported by this listener", close: true)
+        }
 
         guard let route = snapshot.router.match(host: head.headers.first(name: "host"), path: head.uri, method: head.method.rawValue) else {
-            return answer(local, .notFound, "no route for this host and path", close: hasBody)
+            return answer(local, .notFound, "no route for this host and path", close: closeLocal)
         }
         if case .length(let length) = framing, route.maxBodyBytes > 0, length > route.maxBodyBytes {
             return answer(local, .payloadTooLarge, "request body larger than \(route.maxBodyBytes) bytes", close: true, route: route.name)
         }
         guard let cluster = loop.cluster(named: route.cluster, in: snapshot), let index = cluster.pick(random: &loop.random) else {
-            return answer(local, .serviceUnavailable, "no backend available in cluster \(route.cluster)", close: hasBody, route: route.name)
+            return answer(local, .serviceUnavailable, "no backend available in cluster \(route.cluster)", close: closeLocal, route: route.name)
         }
 
         nextExchangeID += 1
@@ -101,9 +108,14 @@ final class ProxyHandler: ChannelDuplexHandler {
             route: route,
             cluster: cluster,
             backendIndex: index,
-            upstreamHead: HeaderRewriting.upstreamHead(from: head, framing: framing, peer: peer, policy: policy, requestID: requestID),
+            upstreamHead: HeaderRewriting.upstreamHead(
+                from: head, framing: framing, peer: peer, policy: policy, requestID: requestID,
+                backendAddress: cluster.config.backends[index].address
+            ),
             headerPolicy: policy,
-            clientKeepAlive: head.isKeepAlive
+            // After an Upgrade request NIO's parser stops (the upgrade itself is not forwarded:
+            // Upgrade is hop-by-hop), so the connection cannot carry another request.
+            clientKeepAlive: head.isKeepAlive && !head.headers.contains(name: "upgrade")
         )
         self.exchange = exchange
         cluster.views[index].inFlight += 1
@@ -191,6 +203,11 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func receivedResponseHead(_ head: HTTPResponseHead, _ exchange: Exchange) {
         exchange.status = Int(head.status.code)
+        if head.status == .switchingProtocols {
+            // Sluice never asked for an upgrade; a backend that switches anyway cannot be relayed.
+            exchange.upstreamReusable = false
+            return fail(exchange, .badGateway, "upstream \(exchange.backendAddress) switched protocols unasked")
+        }
         exchange.upstreamReusable = head.isKeepAlive
         if let started = exchange.upstreamStarted {
             exchange.upstreamHeadNanos = UInt64(max(0, (NIODeadline.now() - started).nanoseconds))
@@ -238,9 +255,11 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard let context else { return }
         closing = !keepAlive
         if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            // Before the write: writing `.end` can deliver a pipelined request head at once.
             clientTimeouts.responseCompleted()
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
         } else {
+            clientTimeouts.closing()
             context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }

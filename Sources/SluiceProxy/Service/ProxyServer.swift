@@ -87,6 +87,10 @@ public final class ProxyServer: Sendable {
         }
         if !clean {
             runtime.logger.warning("drain timeout: closing remaining connections", metadata: ["connections": "\(connectionCount)"])
+            let runtime = self.runtime
+            for loop in group.makeIterator() {
+                try? await loop.submit { runtime.loopState(for: loop).endClientConnections() }.get()
+            }
         }
         await closeIdleUpstreams()
         return clean
@@ -151,6 +155,7 @@ public final class ProxyServer: Sendable {
         // One over the limit so that RequestValidation answers the count itself with a clear reason.
         decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount + 1
 
+        runtime.loopState(for: channel.eventLoop).track(client: channel)
         let sync = channel.pipeline.syncOperations
         let clientTimeouts = ClientTimeoutHandler(
             headerTimeout: TimeAmount(snapshot.config.timeouts.clientHeader),

@@ -54,6 +54,22 @@ import Testing
         await backend.stop()
     }
 
+    @Test func stalePooledConnectionIsRetriedOnceForReplayableRequests() async throws {
+        let raw = try await RawBackend.start(reply: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", staleAfterFirst: true, group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: ["127.0.0.1:\(raw.localAddress!.port!)"])
+        let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+        // The second GET goes out on the pooled connection, which the backend then closes.
+        let responses = try await client.send([.init(uri: "/a")]) + client.send([.init(uri: "/b")])
+        #expect(responses.map(\.status) == [200, 200])
+        #expect(responses.map(\.body) == ["ok", "ok"])
+        // A request with a body is not replayed: it fails as it is.
+        let post = try await client.send([.init(method: .POST, uri: "/c", headers: ["host": "t", "content-length": "1"], body: ["x"])])
+        #expect(post.map(\.status) == [502])
+        await client.close()
+        await proxy.stop()
+        try? await raw.close()
+    }
+
     @Test func idlePooledConnectionsCloseAfterIdleTimeout() async throws {
         let backend = try await TestBackend.start(group: testGroup)
         let proxy = try await ProxyHarness.start(backends: [backend.address]) { config in

@@ -16,6 +16,7 @@ final class Exchange {
     let cluster: ClusterLoopState
     let backendIndex: Int
     let upstreamHead: HTTPRequestHead
+    let framing: BodyFraming
     let headerPolicy: HeaderPolicy
     /// Whether the client connection may carry another request after this one.
     var clientKeepAlive: Bool
@@ -25,6 +26,9 @@ final class Exchange {
     var pending: [HTTPClientRequestPart] = []
     var upstreamNeedsFlush = false
     var countedInFlight = true
+    /// Whether the current upstream connection came from the pool having served before.
+    var onReusedConnection = false
+    var retriedOnFreshConnection = false
 
     var requestEnded = false
     var responseStarted = false
@@ -43,6 +47,7 @@ final class Exchange {
         cluster: ClusterLoopState,
         backendIndex: Int,
         upstreamHead: HTTPRequestHead,
+        framing: BodyFraming,
         headerPolicy: HeaderPolicy,
         clientKeepAlive: Bool
     ) {
@@ -56,11 +61,21 @@ final class Exchange {
         self.cluster = cluster
         self.backendIndex = backendIndex
         self.upstreamHead = upstreamHead
+        self.framing = framing
         self.headerPolicy = headerPolicy
         self.clientKeepAlive = clientKeepAlive
     }
 
     var pool: BackendPool { cluster.pools[backendIndex] }
+
+    /// A request that may be sent again as it is: no body, and a method RFC 9110 calls idempotent.
+    var isReplayable: Bool {
+        guard framing == .none else { return false }
+        switch method {
+        case .GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE: return true
+        default: return false
+        }
+    }
     var backendAddress: String { cluster.config.backends[backendIndex].address }
 
     /// Gives back the backend's in-flight slot exactly once, however the exchange ends.

@@ -41,6 +41,7 @@ extension ProxyHandler: UpstreamDelegate {
 
     func upstreamFailed(_ error: any Error) {
         guard let exchange else { return }
+        if !(error is HTTPParserError), retryOnFreshConnection(exchange) { return }
         if error is HTTPParserError {
             fail(exchange, .badGateway, "invalid response from upstream \(exchange.backendAddress)", detail: "\(error)")
         } else {
@@ -50,7 +51,31 @@ extension ProxyHandler: UpstreamDelegate {
 
     func upstreamClosed() {
         guard let exchange else { return }
+        if retryOnFreshConnection(exchange) { return }
         fail(exchange, .badGateway, "upstream \(exchange.backendAddress) closed the connection")
+    }
+
+    /// A pooled connection that the backend closed just as Sluice reused it (its FIN crossing
+    /// the request) says nothing about the backend: a replayable request goes once more, on a
+    /// new connection, as nginx does. Everything else fails as it is.
+    func retryOnFreshConnection(_ exchange: Exchange) -> Bool {
+        guard exchange.onReusedConnection, !exchange.retriedOnFreshConnection, !exchange.responseStarted,
+              exchange.isReplayable else { return false }
+        exchange.retriedOnFreshConnection = true
+        exchange.onReusedConnection = false
+        exchange.connection?.close()
+        exchange.connection = nil
+        upstreamTimer?.clear()
+        if exchange.requestEnded { exchange.pending = [.end(nil)] }
+        runtime.logger.debug("retrying on a new connection after a stale pooled one", metadata: ["request_id": "\(exchange.requestID)"])
+        exchange.pool.acquire(connectTimeout: TimeAmount(exchange.route.upstreamConnect), fresh: true) { result in
+            guard self.exchange === exchange else {
+                if case .success(let connection) = result { exchange.pool.release(connection) }
+                return
+            }
+            self.connected(result, exchange)
+        }
+        return true
     }
 
     // MARK: failures and local answers

@@ -112,6 +112,7 @@ final class ProxyHandler: ChannelDuplexHandler {
                 from: head, framing: framing, peer: peer, policy: policy, requestID: requestID,
                 backendAddress: cluster.config.backends[index].address
             ),
+            framing: framing,
             headerPolicy: policy,
             // After an Upgrade request NIO's parser stops (the upgrade itself is not forwarded:
             // Upgrade is hop-by-hop), so the connection cannot carry another request.
@@ -137,7 +138,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
     }
 
-    private func connected(_ result: Result<UpstreamConnection, any Error>, _ exchange: Exchange) {
+    func connected(_ result: Result<UpstreamConnection, any Error>, _ exchange: Exchange) {
         switch result {
         case .failure(let error):
             exchange.releaseInFlight()
@@ -149,6 +150,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         case .success(let connection):
             exchange.connection = connection
             connection.requestsServed += 1
+            exchange.onReusedConnection = connection.requestsServed > 1
             connection.handler.delegate = self
             exchange.upstreamStarted = .now()
             connection.write(.head(exchange.upstreamHead))

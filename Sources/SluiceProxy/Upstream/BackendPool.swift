@@ -39,8 +39,9 @@ final class BackendPool {
     var idleCount: Int { idle.count }
 
     /// Hands over an idle pooled connection if one is alive (synchronously), else connects.
-    func acquire(connectTimeout: TimeAmount, _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
-        while let connection = idle.popLast() {
+    /// With `fresh`, always connects: for a retry after a pooled connection went stale.
+    func acquire(connectTimeout: TimeAmount, fresh: Bool = false, _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+        while !fresh, let connection = idle.popLast() {
             connection.idleTimer.clear()
             if connection.channel.isActive {
                 return completion(.success(connection))

@@ -6,11 +6,14 @@ import NIOPosix
 /// A TCP server that answers whatever it is sent with fixed bytes, for backends that break
 /// HTTP (garbage responses) on purpose.
 enum RawBackend {
-    static func start(reply: String, group: any EventLoopGroup) async throws -> any Channel {
+    /// With `staleAfterFirst`, the first request on each connection is answered and the
+    /// connection kept; the next one is met with a close, as from a backend whose keep-alive
+    /// timeout fired just as the request arrived.
+    static func start(reply: String, staleAfterFirst: Bool = false, group: any EventLoopGroup) async throws -> any Channel {
         try await ServerBootstrap(group: group)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ReplyHandler(reply: reply))
+                    try channel.pipeline.syncOperations.addHandler(ReplyHandler(reply: reply, staleAfterFirst: staleAfterFirst))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -20,14 +23,22 @@ enum RawBackend {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
         let reply: String
+        let staleAfterFirst: Bool
         var replied = false
-        init(reply: String) { self.reply = reply }
+        init(reply: String, staleAfterFirst: Bool) {
+            self.reply = reply
+            self.staleAfterFirst = staleAfterFirst
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            guard !replied else { return }
+            guard !replied else {
+                if staleAfterFirst { context.close(promise: nil) }
+                return
+            }
             replied = true
+            let staleAfterFirst = self.staleAfterFirst
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: reply))).assumeIsolated().whenComplete { _ in
-                context.close(promise: nil)
+                if !staleAfterFirst { context.close(promise: nil) }
             }
         }
     }

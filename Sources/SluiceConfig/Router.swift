@@ -42,6 +42,8 @@ public struct Router: Sendable {
     /// In precedence order.
     public let routes: [ResolvedRoute]
     private let matchers: [Matcher]
+    /// False when no route looks at the host, so that matching skips normalising it.
+    private let usesHost: Bool
 
     private enum HostRule: Sendable {
         case any
@@ -85,12 +87,13 @@ public struct Router: Sendable {
         }
         self.routes = ordered.map(\.0)
         self.matchers = ordered.map(\.1)
+        self.usesHost = config.routes.contains { $0.match.host != nil }
     }
 
     /// `host` is the raw Host header (any case, optional `:port`, IPv6 in brackets); `path`
     /// should exclude the query, which is stripped here too in case it does not.
     public func match(host: String?, path: String, method: String) -> ResolvedRoute? {
-        let requestHost = host.flatMap(Router.normalizedHost)
+        let requestHost = usesHost ? host.flatMap(Router.normalizedHost) : nil
         var pathBytes = path.utf8[...]
         if let query = pathBytes.firstIndex(of: UInt8(ascii: "?")) { pathBytes = pathBytes[..<query] }
         for (index, matcher) in matchers.enumerated() {

@@ -8,12 +8,15 @@ final class ClusterLoopState {
     let config: ClusterConfig
     var views: [BackendView]
     let pools: [BackendPool]
+    /// `host:port` of each backend, formatted once.
+    let addresses: [String]
     private var roundRobin = RoundRobin()
     private var weightedRoundRobin = WeightedRoundRobin()
 
     init(config: ClusterConfig, pools: [BackendPool]) {
         self.config = config
         views = config.backends.map { BackendView(weight: $0.weight) }
+        addresses = config.backends.map(\.address)
         self.pools = pools
     }
 

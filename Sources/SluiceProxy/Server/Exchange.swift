@@ -76,7 +76,7 @@ final class Exchange {
         default: return false
         }
     }
-    var backendAddress: String { cluster.config.backends[backendIndex].address }
+    var backendAddress: String { cluster.addresses[backendIndex] }
 
     /// Gives back the backend's in-flight slot exactly once, however the exchange ends.
     func releaseInFlight() {

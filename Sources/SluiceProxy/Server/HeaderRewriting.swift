@@ -5,9 +5,17 @@ import SluiceConfig
 struct ClientPeer {
     /// The peer's IP as text (`127.0.0.1`, `::1`).
     var ip: String
+    /// Its RFC 7239 `for=` element, computed once per connection.
+    var forwardedFor: String
     /// Whether `headers.trusted_proxies` covers the peer, so that its X-Forwarded-* and
     /// Forwarded values are kept and appended to rather than replaced.
     var isTrusted: Bool
+
+    init(ip: String, isTrusted: Bool) {
+        self.ip = ip
+        self.isTrusted = isTrusted
+        forwardedFor = HeaderRewriting.forwardedFor(peer: ip)
+    }
 }
 
 /// Header rewriting in both directions: hop-by-hop removal (RFC 9110 §7.6.1), the forwarding
@@ -36,9 +44,11 @@ enum HeaderRewriting {
     private static func connectionNamed(_ headers: HTTPHeaders) -> [String] {
         var named: [String] = []
         for (name, value) in headers where equals(name, lowercase: "connection") {
+            // The usual values name no other header: no allocation for them.
+            if equalsIgnoringCase(value, "keep-alive") || equalsIgnoringCase(value, "close") { continue }
             for token in value.split(separator: ",") {
                 let token = token.trimmingSpaces().lowercased()
-                if !token.isEmpty { named.append(token) }
+                if !token.isEmpty, token != "close", !hopByHop.contains(token) { named.append(token) }
             }
         }
         return named
@@ -99,10 +109,10 @@ enum HeaderRewriting {
         headers.add(name: "X-Forwarded-For", value: trusted && !forwardedFor.isEmpty ? forwardedFor.joined(separator: ", ") + ", " + peer.ip : peer.ip)
         headers.add(name: "X-Forwarded-Proto", value: trusted ? proto ?? "http" : "http")
         if let value = trusted ? forwardedHost ?? host : host { headers.add(name: "X-Forwarded-Host", value: value) }
-        let element = forwardedElement(peer: peer.ip, host: host)
+        let element = forwardedElement(forPart: peer.forwardedFor, host: host)
         headers.add(name: "Forwarded", value: trusted && !forwarded.isEmpty ? forwarded.joined(separator: ", ") + ", " + element : element)
         if !policy.via.isEmpty {
-            let hop = "\(head.version.major).\(head.version.minor) \(policy.via)"
+            let hop = viaHop(head.version, policy)
             headers.add(name: "Via", value: via.isEmpty ? hop : via.joined(separator: ", ") + ", " + hop)
         }
         headers.add(name: policy.requestID, value: requestID)
@@ -135,7 +145,7 @@ enum HeaderRewriting {
             headers.add(name: name, value: value)
         }
         if !policy.via.isEmpty {
-            let hop = "\(head.version.major).\(head.version.minor) \(policy.via)"
+            let hop = viaHop(head.version, policy)
             headers.add(name: "Via", value: via.isEmpty ? hop : via.joined(separator: ", ") + ", " + hop)
         } else {
             for value in via { headers.add(name: "Via", value: value) }
@@ -149,13 +159,30 @@ enum HeaderRewriting {
         return HTTPResponseHead(version: requestVersion == .http1_0 ? .http1_0 : .http1_1, status: head.status, headers: headers)
     }
 
+    /// `1.1 sluice`; the common versions without string interpolation.
+    private static func viaHop(_ version: HTTPVersion, _ policy: HeaderPolicy) -> String {
+        switch (version.major, version.minor) {
+        case (1, 1): "1.1 " + policy.via
+        case (1, 0): "1.0 " + policy.via
+        default: "\(version.major).\(version.minor) " + policy.via
+        }
+    }
+
     /// One RFC 7239 element; IPv6 addresses and hosts with a colon must be quoted.
     static func forwardedElement(peer: String, host: String?) -> String {
-        var element = peer.contains(":") ? "for=\"[\(peer)]\"" : "for=\(peer)"
-        if let host {
-            element += isToken(host) ? ";host=\(host)" : ";host=\"\(host.replacingQuotes())\""
-        }
-        return element + ";proto=http"
+        forwardedElement(forPart: forwardedFor(peer: peer), host: host)
+    }
+
+    /// The `for=` part, which depends only on the connection's peer.
+    static func forwardedFor(peer: String) -> String {
+        peer.utf8.contains(UInt8(ascii: ":")) ? "for=\"[\(peer)]\"" : "for=\(peer)"
+    }
+
+    static func forwardedElement(forPart: String, host: String?) -> String {
+        guard let host else { return forPart + ";proto=http" }
+        if isToken(host) { return forPart + ";host=" + host + ";proto=http" }
+        let needsEscape = host.utf8.contains { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+        return forPart + ";host=\"" + (needsEscape ? host.replacingQuotes() : host) + "\";proto=http"
     }
 
     private static func isToken(_ text: String) -> Bool {

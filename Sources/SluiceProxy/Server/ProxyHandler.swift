@@ -110,7 +110,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             backendIndex: index,
             upstreamHead: HeaderRewriting.upstreamHead(
                 from: head, framing: framing, peer: peer, policy: policy, requestID: requestID,
-                backendAddress: cluster.config.backends[index].address
+                backendAddress: cluster.addresses[index]
             ),
             framing: framing,
             headerPolicy: policy,

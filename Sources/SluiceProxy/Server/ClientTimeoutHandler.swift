@@ -6,10 +6,10 @@ import NIOCore
 ///   request head is complete; a slow (slowloris) client gets 408 and is closed;
 /// - `client_idle`: a keep-alive connection with no request at all is closed quietly.
 /// `ProxyHandler`, in the same pipeline, tells it when a head arrived and a response ended.
-final class ClientTimeoutHandler: ChannelDuplexHandler {
+final class ClientTimeoutHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
-    typealias OutboundIn = ByteBuffer
+    /// Inbound only, so that response bytes do not pass through it; the 408 it writes itself.
     typealias OutboundOut = ByteBuffer
 
     private enum State {

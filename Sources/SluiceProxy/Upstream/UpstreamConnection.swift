@@ -16,10 +16,10 @@ final class UpstreamConnection {
     }
 
     func write(_ part: HTTPClientRequestPart) {
-        channel.write(part, promise: nil)
+        handler.write(part)
     }
 
-    func flush() { channel.flush() }
+    func flush() { handler.flush() }
 
     func close() {
         idleTimer.cancel()

@@ -67,6 +67,16 @@ final class UpstreamHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Writes from this handler's place in the pipeline: one hop fewer than `channel.write`.
+    /// Without a context the channel is gone and so is the write.
+    func write(_ part: HTTPClientRequestPart) {
+        context?.write(wrapOutboundOut(part), promise: nil)
+    }
+
+    func flush() {
+        context?.flush()
+    }
+
     func setReadsPaused(_ paused: Bool) {
         readsPaused = paused
         if !paused, readPending, let context {

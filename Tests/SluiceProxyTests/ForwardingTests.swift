@@ -115,6 +115,29 @@ import Testing
         await backend.stop()
     }
 
+    @Test func manyPipelinedRequestsMixingProxiedAndLocalAnswers() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [backend.address]) { config in
+            config.routes[0].match = RouteMatch(pathPrefix: "/headers")
+        }
+        let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+        // Every third request has no route (answered by Sluice at once), the rest go upstream.
+        let requests = (0..<60).map { i in HTTPTestClient.Request(uri: i % 3 == 2 ? "/none?\(i)" : "/headers?\(i)") }
+        let responses = try await client.send(requests, timeout: .seconds(30))
+        #expect(responses.count == 60)
+        for (i, response) in responses.enumerated() {
+            if i % 3 == 2 {
+                #expect(response.status == 404, "request \(i)")
+            } else {
+                #expect(response.body.hasPrefix("GET /headers?\(i) HTTP/1.1"), "request \(i) got \(response.body.prefix(30))")
+            }
+        }
+        #expect(!client.isClosed)
+        await client.close()
+        await proxy.stop()
+        await backend.stop()
+    }
+
     @Test func chunkedBodiesAndTrailersPassBothWays() async throws {
         let backend = try await TestBackend.start(group: testGroup)
         let proxy = try await ProxyHarness.start(backends: [backend.address])

@@ -119,6 +119,7 @@ extension ProxyHandler: UpstreamDelegate {
 
     func writeAnswer(_ status: HTTPResponseStatus, _ reason: String, version: HTTPVersion, requestID: String, close: Bool) {
         guard let context else { return }
+        let close = close || quiescing
         closing = closing || close
         let text = reason + "\n"
         var headers = HTTPHeaders()
@@ -136,8 +137,8 @@ extension ProxyHandler: UpstreamDelegate {
                 context.close(promise: nil)
             }
         } else {
-            clientTimeouts.responseCompleted()
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            responseFinished()
         }
     }
 
@@ -179,14 +180,15 @@ extension ProxyHandler: UpstreamDelegate {
     func resumeReads() {
         guard readsPaused else { return }
         readsPaused = false
-        if readPending, let context {
+        if readPending, queued.isEmpty, let context {
             readPending = false
             context.read()
         }
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
+        // Also hold reads while pipelined requests wait: one read's worth is the bound.
+        if readsPaused || !queued.isEmpty {
             readPending = true
         } else {
             context.read()
@@ -221,6 +223,7 @@ extension ProxyHandler: UpstreamDelegate {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent { return quiesce(context) }
         guard event is DrainTimedOut else { return context.fireUserInboundEventTriggered(event) }
         if let exchange {
             exchange.clientKeepAlive = false
@@ -235,6 +238,15 @@ extension ProxyHandler: UpstreamDelegate {
             context.close(promise: nil)
             return
         }
+        if !queued.isEmpty || (responsePending && !currentRequestOpen) {
+            // The bad bytes follow a request still being answered: that answer goes first.
+            queued.append(.parseError(parserError))
+            return
+        }
+        refuseMalformed(parserError)
+    }
+
+    func refuseMalformed(_ parserError: HTTPParserError) {
         let status: HTTPResponseStatus = parserError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
         let reason = parserError == .headerOverflow ? "request header fields too large" : "malformed request"
         if let exchange {

@@ -1,3 +1,4 @@
+import DequeModule
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -15,8 +16,7 @@ import SluiceConfig
 ///    (`upstream_idle`), with backpressure both ways,
 /// 7. **finish**: the upstream connection back to its pool if it may be reused, one access-log line.
 ///
-/// HTTPServerPipelineHandler sits before this handler, so it sees one request at a time even
-/// when the client pipelines.
+/// Pipelined requests are served one at a time, in order (ProxyHandler+Pipelining.swift).
 final class ProxyHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -36,6 +36,12 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// Set once Sluice has decided to close the connection: bytes after a refused or final
     /// request are never treated as a new request.
     var closing = false
+    /// Pipelining state: parts of later requests wait until the current response is done.
+    var queued: Deque<Pipelined> = []
+    var currentRequestOpen = false
+    var responsePending = false
+    var draining = false
+    var quiescing = false
 
     init(runtime: ProxyRuntime, loop: LoopState, peer: ClientPeer, clientTimeouts: ClientTimeoutHandler) {
         self.runtime = runtime
@@ -59,10 +65,29 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
-        switch unwrapInboundIn(data) {
-        case .head(let head): receivedHead(head, context: context)
-        case .body(let body): receivedBody(body)
-        case .end(let trailers): receivedEnd(trailers)
+        let part = unwrapInboundIn(data)
+        if !queued.isEmpty || (responsePending && !currentRequestOpen) {
+            queued.append(.part(part))  // a pipelined request: its turn comes after this response
+            return
+        }
+        process(part, context: context)
+    }
+
+    func process(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
+        case .head(let head):
+            currentRequestOpen = true
+            responsePending = true
+            receivedHead(head, context: context)
+        case .body(let body):
+            receivedBody(body)
+        case .end(let trailers):
+            currentRequestOpen = false
+            receivedEnd(trailers)
+            if quiescing, !responsePending, !closing {
+                closing = true
+                context.close(promise: nil)
+            }
         }
     }
 
@@ -255,11 +280,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         record(exchange, status: exchange.status, error: nil)
         resumeReads()
         guard let context else { return }
-        closing = !keepAlive
-        if keepAlive {
-            // Before the write: writing `.end` can deliver a pipelined request head at once.
-            clientTimeouts.responseCompleted()
+        closing = !keepAlive || quiescing
+        if !closing {
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            responseFinished()
         } else {
             clientTimeouts.closing()
             context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in

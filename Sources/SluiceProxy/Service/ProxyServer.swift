@@ -166,7 +166,7 @@ public final class ProxyServer: Sendable {
         // No outbound header validation: every forwarded field was parsed by llhttp and every
         // field Sluice adds is validated when the config is loaded.
         try sync.configureHTTPServerPipeline(
-            withPipeliningAssistance: true,
+            withPipeliningAssistance: false,
             withErrorHandling: false,
             withOutboundHeaderValidation: false,
             withEncoderConfiguration: .init(),

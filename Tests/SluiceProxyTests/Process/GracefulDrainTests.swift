@@ -7,22 +7,6 @@ import Testing
 /// SIGTERM on the real `sluice` process: in-flight requests finish, the listener closes at
 /// once, the drain timeout bounds the wait, and idle keep-alive connections do not delay exit.
 @Suite struct GracefulDrainTests {
-    static func config(backend: TestBackend, extra: String = "") -> String {
-        """
-        event_loops: 1
-        listeners:
-          - name: main
-            address: 127.0.0.1
-            port: 0
-        clusters:
-          - name: web
-            backends:
-              - address: \(backend.address)
-        routes:
-          - cluster: web
-        \(extra)
-        """
-    }
 
     /// Whether a TCP connect to 127.0.0.1:port succeeds (closed again at once).
     static func canConnect(port: Int) async -> Bool {
@@ -40,7 +24,7 @@ import Testing
     @Test func inFlightRequestCompletesAndListenerCloses() async throws {
         let backend = try await TestBackend.start(name: "drain-a", group: testGroup)
         defer { Task { await backend.stop() } }
-        let sluice = try await SluiceProcess.start(configYAML: Self.config(backend: backend))
+        let sluice = try await SluiceProcess.start(configYAML: SluiceProcess.oneBackendConfig(backend: backend))
         defer { sluice.terminate() }
 
         #expect(await Self.canConnect(port: sluice.port))
@@ -86,7 +70,7 @@ import Testing
     @Test func drainTimeoutBoundsTheWait() async throws {
         let backend = try await TestBackend.start(name: "drain-b", group: testGroup)
         defer { Task { await backend.stop() } }
-        let sluice = try await SluiceProcess.start(configYAML: Self.config(backend: backend, extra: """
+        let sluice = try await SluiceProcess.start(configYAML: SluiceProcess.oneBackendConfig(backend: backend, extra: """
             timeouts:
               drain: 300ms
             """))
@@ -122,7 +106,7 @@ import Testing
         defer { Task { await backend.stop() } }
         // Default drain timeout (30s): an idle connection holding the drain would show as a
         // 30s exit, far beyond the bound below.
-        let sluice = try await SluiceProcess.start(configYAML: Self.config(backend: backend))
+        let sluice = try await SluiceProcess.start(configYAML: SluiceProcess.oneBackendConfig(backend: backend))
         defer { sluice.terminate() }
 
         let client = try await HTTPTestClient.connect(port: sluice.port, group: testGroup)

@@ -76,22 +76,12 @@ import Testing
     func gigabyteEachWayKeepsMemoryFlat() async throws {
         let backend = try await TestBackend.start(name: "stream", group: testGroup)
         defer { Task { await backend.stop() } }
-        let sluice = try await SluiceProcess.start(configYAML: """
-            listeners:
-              - name: main
-                address: 127.0.0.1
-                port: 0
-            clusters:
-              - name: web
-                backends:
-                  - address: \(backend.address)
-            routes:
-              - cluster: web
+        let sluice = try await SluiceProcess.start(configYAML: SluiceProcess.oneBackendConfig(backend: backend, extra: """
             limits:
               max_body_bytes: 0
             access_log:
               enabled: false
-            """)
+            """))
         defer { sluice.terminate() }
 
         let warmUpFile = try Self.sparseFile(size: Self.warmUpBytes)

@@ -279,3 +279,24 @@ private func sendSignal(_ pid: Int32, _ signal: Int32) -> Int32 { kill(pid, sign
 private func readBytes(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
     read(descriptor, buffer, count)
 }
+
+extension SluiceProcess {
+    /// A config for one listener on 127.0.0.1 (OS-chosen port) in front of one backend;
+    /// `extra` is appended as top-level YAML.
+    static func oneBackendConfig(backend: TestBackend, extra: String = "") -> String {
+        """
+        event_loops: 1
+        listeners:
+          - name: main
+            address: 127.0.0.1
+            port: 0
+        clusters:
+          - name: web
+            backends:
+              - address: \(backend.address)
+        routes:
+          - cluster: web
+        \(extra)
+        """
+    }
+}

@@ -93,6 +93,23 @@ import Testing
         await backend.stop()
     }
 
+    @Test func earlyAnswerReachesAClientStillUploading() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [backend.address]) { $0.limits.maxBodyBytes = 1000 }
+        // The head declares far more than the limit and the body keeps coming after the 413.
+        let chunk = String(repeating: "z", count: 64 * 1024)
+        let result = try await RawClient.exchange(
+            port: proxy.port,
+            sending: ["POST /sink HTTP/1.1\r\nHost: t\r\nContent-Length: 10000000\r\n\r\n"] + Array(repeating: chunk, count: 40),
+            group: testGroup
+        )
+        #expect(result.text.hasPrefix("HTTP/1.1 413 Payload Too Large\r\n"))
+        #expect(result.text.hasSuffix("request body larger than 1000 bytes\n"))
+        #expect(backend.requestCount == 0)
+        await proxy.stop()
+        await backend.stop()
+    }
+
     @Test func connectIsRefused() async throws {
         let backend = try await TestBackend.start(group: testGroup)
         let proxy = try await ProxyHarness.start(backends: [backend.address])

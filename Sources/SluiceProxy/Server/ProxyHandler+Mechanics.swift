@@ -132,10 +132,7 @@ extension ProxyHandler: UpstreamDelegate {
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: text)))), promise: nil)
         if close {
-            clientTimeouts.closing()
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-                context.close(promise: nil)
-            }
+            writeLastAndClose(.end(nil), context: context)
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             responseFinished()

@@ -43,6 +43,21 @@ extension ProxyHandler {
         }
     }
 
+    /// Writes the last part and closes. If the client is still sending a request body that
+    /// Sluice will not read, only the write side closes first (lingering close, as nginx):
+    /// closing with unread input makes the kernel reset the connection, and the client could
+    /// lose the answer. Its input is discarded until it closes, or `client_idle` at most.
+    /// (A client's own FIN closes the connection, as in nginx: over HTTP/1.1 it almost
+    /// always means the client is gone, and the exchange is logged 499.)
+    func writeLastAndClose(_ part: HTTPServerResponsePart, context: ChannelHandlerContext) {
+        closing = true
+        clientTimeouts.closing()
+        let linger = currentRequestOpen
+        context.writeAndFlush(wrapOutboundOut(part)).assumeIsolated().whenComplete { _ in
+            context.close(mode: linger ? .output : .all, promise: nil)
+        }
+    }
+
     /// Graceful shutdown reached this connection: close now if idle, else after the
     /// current response, which then says `Connection: close`.
     func quiesce(_ context: ChannelHandlerContext) {

@@ -285,10 +285,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
             responseFinished()
         } else {
-            clientTimeouts.closing()
-            context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
-                context.close(promise: nil)
-            }
+            writeLastAndClose(.end(trailers), context: context)
         }
     }
 }

@@ -32,7 +32,7 @@ import Testing
         let answered = ManagedAtomic(false)
         let inFlight = Task {
             defer { answered.store(true, ordering: .relaxed) }
-            return try await client.send([.init(uri: "/slow?ms=1500")], timeout: .seconds(15))
+            return try await client.send([.init(uri: "/slow?ms=5000")], timeout: .seconds(30))
         }
         defer { inFlight.cancel() }
         #expect(await eventually { backend.requestCount == 1 })
@@ -41,7 +41,7 @@ import Testing
         let signalled = Date()
         // The listener closes as soon as the drain begins, while the request is still in flight.
         var refused = false
-        while !refused, Date().timeIntervalSince(signalled) < 5 {
+        while !refused, Date().timeIntervalSince(signalled) < 4 {
             refused = await !Self.canConnect(port: sluice.port)
             if !refused { try await Task.sleep(nanoseconds: 20_000_000) }
         }

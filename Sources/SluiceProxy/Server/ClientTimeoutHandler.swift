@@ -25,6 +25,7 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
     private let idleTimeout: TimeAmount
     private let logger: Logger
     private var state = State.awaitingHead
+    private var discarding = false
     private var timer: DeadlineTimer?
     private var context: ChannelHandlerContext?
 
@@ -58,6 +59,7 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if discarding { return }
         if case .closing = state { return }
         if case .idle = state {
             state = .awaitingHead
@@ -70,6 +72,11 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
     func requestHeadReceived() {
         state = .inRequest
         timer?.clear()
+    }
+
+    /// The request parser has failed: later bytes can only be discarded.
+    func discardInput() {
+        discarding = true
     }
 
     /// A last response is being flushed before close: give it `client_idle` at most.

@@ -29,6 +29,8 @@ final class Exchange {
     /// Whether the current upstream connection came from the pool having served before.
     var onReusedConnection = false
     var retriedOnFreshConnection = false
+    /// The client's socket is full and the backend's reads are paused for it.
+    var waitingOnClient = false
 
     var requestEnded = false
     var responseStarted = false

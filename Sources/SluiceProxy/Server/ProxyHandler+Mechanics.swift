@@ -163,7 +163,9 @@ extension ProxyHandler: UpstreamDelegate {
 
     func upstreamTimerExpired() {
         guard let exchange else { return }
-        if exchange.responseStarted {
+        if exchange.waitingOnClient {
+            fail(exchange, .requestTimeout, "client stopped reading the response")
+        } else if exchange.responseStarted {
             fail(exchange, .gatewayTimeout, "upstream idle timeout (\(exchange.route.upstreamIdle)) from \(exchange.backendAddress)")
         } else {
             fail(exchange, .gatewayTimeout, "upstream response header timeout (\(exchange.route.upstreamHeader)) from \(exchange.backendAddress)")
@@ -185,7 +187,7 @@ extension ProxyHandler: UpstreamDelegate {
 
     func read(context: ChannelHandlerContext) {
         // Also hold reads while pipelined requests wait: one read's worth is the bound.
-        if readsPaused || !queued.isEmpty {
+        if readsPaused || (!queued.isEmpty && !closing) || holdingAfterLastRequest {
             readPending = true
         } else {
             context.read()
@@ -196,9 +198,12 @@ extension ProxyHandler: UpstreamDelegate {
         if let exchange, let connection = exchange.connection {
             let writable = context.channel.isWritable
             connection.handler.setReadsPaused(!writable)
-            // Time the client makes the backend wait is not the backend being idle.
+            // Time the client makes the backend wait is not the backend being idle; it is
+            // bounded on its own (slow-read defence) by `client_idle`.
             if exchange.responseStarted {
-                if writable { upstreamTimer?.set(after: TimeAmount(exchange.route.upstreamIdle)) } else { upstreamTimer?.clear() }
+                exchange.waitingOnClient = !writable
+                let wait = writable ? exchange.route.upstreamIdle : runtime.snapshot.config.timeouts.clientIdle
+                upstreamTimer?.set(after: TimeAmount(wait))
             }
         }
         context.fireChannelWritabilityChanged()
@@ -222,6 +227,7 @@ extension ProxyHandler: UpstreamDelegate {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent { return quiesce(context) }
         guard event is DrainTimedOut else { return context.fireUserInboundEventTriggered(event) }
+        forceFullClose = true
         if let exchange {
             exchange.clientKeepAlive = false
             fail(exchange, .serviceUnavailable, "drain timeout: Sluice is shutting down")
@@ -231,10 +237,16 @@ extension ProxyHandler: UpstreamDelegate {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let parserError = error as? HTTPParserError, !closing else {
+        let decodeError = error is HTTPParserError || error is ByteToMessageDecoderError
+        // Once the parser has failed, or Sluice is closing, more bad bytes change nothing:
+        // the answer already decided goes out, and the closing timer bounds the connection.
+        if decodeError, closing || parseFailed { return }
+        guard let parserError = error as? HTTPParserError else {
             context.close(promise: nil)
             return
         }
+        parseFailed = true
+        clientTimeouts.discardInput()
         if !queued.isEmpty || (responsePending && !currentRequestOpen) {
             // The bad bytes follow a request still being answered: that answer goes first.
             queued.append(.parseError(parserError))

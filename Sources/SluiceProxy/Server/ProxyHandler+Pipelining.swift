@@ -51,8 +51,9 @@ extension ProxyHandler {
     /// always means the client is gone, and the exchange is logged 499.)
     func writeLastAndClose(_ part: HTTPServerResponsePart, context: ChannelHandlerContext) {
         closing = true
+        queued.removeAll()
         clientTimeouts.closing()
-        let linger = currentRequestOpen
+        let linger = currentRequestOpen && currentRequestMayHaveBody && !forceFullClose
         context.writeAndFlush(wrapOutboundOut(part)).assumeIsolated().whenComplete { _ in
             context.close(mode: linger ? .output : .all, promise: nil)
         }

@@ -42,6 +42,15 @@ final class ProxyHandler: ChannelDuplexHandler {
     var responsePending = false
     var draining = false
     var quiescing = false
+    /// The parser failed: the connection ends after the answers already due.
+    var parseFailed = false
+    /// The request just read cannot be followed by another (Upgrade, Connection: close):
+    /// nothing more is read until its response is done and the connection closes.
+    var holdingAfterLastRequest = false
+    /// Whether the current request's head announced a body (for lingering close).
+    var currentRequestMayHaveBody = false
+    /// Close at once, without lingering (drain timeout).
+    var forceFullClose = false
 
     init(runtime: ProxyRuntime, loop: LoopState, peer: ClientPeer, clientTimeouts: ClientTimeoutHandler) {
         self.runtime = runtime
@@ -78,11 +87,13 @@ final class ProxyHandler: ChannelDuplexHandler {
         case .head(let head):
             currentRequestOpen = true
             responsePending = true
+            currentRequestMayHaveBody = head.headers.contains(name: "content-length") || head.headers.contains(name: "transfer-encoding")
             receivedHead(head, context: context)
         case .body(let body):
             receivedBody(body)
         case .end(let trailers):
             currentRequestOpen = false
+            if let exchange, !exchange.clientKeepAlive { holdingAfterLastRequest = true }
             receivedEnd(trailers)
             if quiescing, !responsePending, !closing {
                 closing = true
@@ -110,7 +121,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         let hasBody = framing != .none
         // A local answer closes when the client asked to, or when the body it is still
         // sending would otherwise have to be read and thrown away.
-        let closeLocal = hasBody || !head.isKeepAlive
+        let closeLocal = hasBody || !head.isKeepAlive || head.headers.contains(name: "upgrade")
         if head.method == .CONNECT {
             return answer(local, .methodNotAllowed, "CONNECT is not supported by this listener", close: true)
         }
@@ -182,6 +193,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             for part in exchange.pending { connection.write(part) }
             exchange.pending = []
             connection.flush()
+            // A synchronous failure of that flush may have ended this exchange already.
+            guard self.exchange === exchange, exchange.connection === connection else { return }
             if exchange.requestEnded { armHeaderTimer(exchange) }
             connection.handler.setReadsPaused(!(context?.channel.isWritable ?? true))
             if connection.channel.isWritable { resumeReads() }
@@ -257,7 +270,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func receivedResponseBody(_ body: ByteBuffer, _ exchange: Exchange) {
         exchange.bytesOut += body.readableBytes
-        upstreamTimer?.set(after: TimeAmount(exchange.route.upstreamIdle))
+        if !exchange.waitingOnClient { upstreamTimer?.set(after: TimeAmount(exchange.route.upstreamIdle)) }
         context?.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
     }
 

@@ -10,7 +10,9 @@ public enum ConfigSchema {
     static let route = ["name", "match", "cluster", "limits", "timeouts"]
     static let match = ["host", "path_prefix", "method"]
     static let limits = ["max_connections", "max_header_bytes", "max_header_count", "max_uri_bytes", "max_body_bytes"]
-    static let timeouts = ["client_header", "client_idle", "upstream_connect", "upstream_header", "upstream_idle", "drain"]
+    static let timeouts = [
+        "client_header", "client_idle", "client_body", "client_send", "upstream_connect", "upstream_header", "upstream_idle", "drain",
+    ]
     static let headers = ["trusted_proxies", "request_id", "via"]
     static let accessLog = ["enabled", "format"]
     /// Routes may override only what concerns one request to one upstream.

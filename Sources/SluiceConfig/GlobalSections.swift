@@ -75,6 +75,8 @@ extension ConfigReader {
         guard let fields = section(root, "timeouts", ConfigSchema.timeouts) else { return timeouts }
         timeouts.clientHeader = value(fields, "client_header", .duration).or(timeouts.clientHeader)
         timeouts.clientIdle = value(fields, "client_idle", .duration).or(timeouts.clientIdle)
+        timeouts.clientBody = value(fields, "client_body", .duration).or(timeouts.clientBody)
+        timeouts.clientSend = value(fields, "client_send", .duration).or(timeouts.clientSend)
         timeouts.upstreamConnect = value(fields, "upstream_connect", .duration).or(timeouts.upstreamConnect)
         timeouts.upstreamHeader = value(fields, "upstream_header", .duration).or(timeouts.upstreamHeader)
         timeouts.upstreamIdle = value(fields, "upstream_idle", .duration).or(timeouts.upstreamIdle)

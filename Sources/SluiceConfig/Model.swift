@@ -188,6 +188,13 @@ public struct Timeouts: Sendable, Equatable {
     public var clientHeader: Duration
     /// Key `client_idle`: keep-alive connection with no request, default 60s; closed.
     public var clientIdle: Duration
+    /// Key `client_body`: gap between reads of a request body, default 60s (408), as nginx's
+    /// client_body_timeout.
+    public var clientBody: Duration
+    /// Key `client_send`: how long a client may leave Sluice unable to write to it (its
+    /// socket full) before the exchange is cut, default 60s (slow-read defence, as nginx's
+    /// send_timeout).
+    public var clientSend: Duration
     /// Key `upstream_connect`, default 5s (504).
     public var upstreamConnect: Duration
     /// Key `upstream_header`: request sent to response head received, default 60s (504).
@@ -200,6 +207,8 @@ public struct Timeouts: Sendable, Equatable {
     public init(
         clientHeader: Duration = .seconds(10),
         clientIdle: Duration = .seconds(60),
+        clientBody: Duration = .seconds(60),
+        clientSend: Duration = .seconds(60),
         upstreamConnect: Duration = .seconds(5),
         upstreamHeader: Duration = .seconds(60),
         upstreamIdle: Duration = .seconds(60),
@@ -207,6 +216,8 @@ public struct Timeouts: Sendable, Equatable {
     ) {
         self.clientHeader = clientHeader
         self.clientIdle = clientIdle
+        self.clientBody = clientBody
+        self.clientSend = clientSend
         self.upstreamConnect = upstreamConnect
         self.upstreamHeader = upstreamHeader
         self.upstreamIdle = upstreamIdle

@@ -30,15 +30,15 @@ import Testing
         await backend.stop()
     }
 
-    @Test func aClientThatNeverReadsIsCutAfterClientIdle() async throws {
+    @Test func aClientThatNeverReadsIsCutAfterClientSend() async throws {
         let backend = try await TestBackend.start(group: testGroup)
-        let proxy = try await ProxyHarness.start(backends: [backend.address]) { $0.timeouts.clientIdle = .milliseconds(500) }
+        let proxy = try await ProxyHarness.start(backends: [backend.address]) { $0.timeouts.clientSend = .milliseconds(500) }
         let channel = try await ClientBootstrap(group: testGroup)
             .channelOption(.autoRead, value: false)
             .connect(host: "127.0.0.1", port: proxy.port).get()
         try await channel.writeAndFlush(channel.allocator.buffer(string: "GET /stream?bytes=\(Self.bodySize) HTTP/1.1\r\nHost: t\r\n\r\n"))
         // Slow-read defence: the exchange ends, logged with its cause, and the backend is let go.
-        #expect(await eventually { proxy.accessLog.all.contains { $0.contains("\"error\":\"client stopped reading the response\"") } })
+        #expect(await eventually { proxy.accessLog.all.contains { $0.contains("\"error\":\"client stopped reading the response (client_send)\"") } })
         #expect(await eventually { backend.connectionsOpen == 0 })
         try? await channel.close()
         await proxy.stop()

@@ -108,6 +108,22 @@ import Testing
         await backend.stop()
     }
 
+    @Test func stalledRequestBodyGets408() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [backend.address]) { $0.timeouts.clientBody = .milliseconds(300) }
+        // Ten of the hundred declared bytes, then nothing.
+        let result = try await RawClient.exchange(
+            port: proxy.port,
+            sending: ["POST /sink HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n0123456789"],
+            group: testGroup
+        )
+        #expect(result.text.hasPrefix("HTTP/1.1 408 Request Timeout\r\n"))
+        #expect(result.text.hasSuffix("client body timeout\n"))
+        #expect(result.closedByServer)
+        await proxy.stop()
+        await backend.stop()
+    }
+
     @Test func idleKeepAliveConnectionIsClosed() async throws {
         let backend = try await TestBackend.start(group: testGroup)
         let proxy = try await ProxyHarness.start(backends: [backend.address]) { $0.timeouts.clientIdle = .milliseconds(300) }

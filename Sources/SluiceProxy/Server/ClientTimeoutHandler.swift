@@ -4,7 +4,9 @@ import NIOCore
 /// Client-side connection timers, below the HTTP codec so that it sees raw bytes:
 /// - `client_header`: from accept, or from the first byte of a keep-alive request, until the
 ///   request head is complete; a slow (slowloris) client gets 408 and is closed;
-/// - `client_idle`: a keep-alive connection with no request at all is closed quietly.
+/// - `client_idle`: a keep-alive connection with no request at all is closed quietly;
+/// - `client_body`: a request body that stops arriving; `onBodyTimeout` lets the proxy
+///   handler answer 408 through the codec, since a response may be under way.
 /// `ProxyHandler`, in the same pipeline, tells it when a head arrived and a response ended.
 final class ClientTimeoutHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
@@ -23,21 +25,26 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
 
     private let headerTimeout: TimeAmount
     private let idleTimeout: TimeAmount
+    private let bodyTimeout: TimeAmount
+    private var bodyPending = false
+    /// Set by ProxyHandler: what to do when `client_body` runs out.
+    var onBodyTimeout: () -> Void = {}
     private let logger: Logger
     private var state = State.awaitingHead
     private var discarding = false
     private var timer: DeadlineTimer?
     private var context: ChannelHandlerContext?
 
-    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, logger: Logger) {
+    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, bodyTimeout: TimeAmount = .seconds(60), logger: Logger) {
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
+        self.bodyTimeout = bodyTimeout
         self.logger = logger
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        let timer = DeadlineTimer(eventLoop: context.eventLoop, step: min(headerTimeout, idleTimeout))
+        let timer = DeadlineTimer(eventLoop: context.eventLoop, step: min(headerTimeout, idleTimeout, bodyTimeout))
         timer.onExpiry = { [weak self] in self?.expired() }
         self.timer = timer
         if context.channel.isActive { timer.set(after: headerTimeout) }
@@ -68,10 +75,24 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
         context.fireChannelRead(data)
     }
 
-    /// A complete request head arrived: no client timer runs while Sluice serves it.
-    func requestHeadReceived() {
+    /// A complete request head arrived. While its body comes in, `client_body` bounds each
+    /// gap; otherwise no client timer runs while Sluice serves it.
+    func requestHeadReceived(expectingBody: Bool = false) {
         state = .inRequest
-        timer?.clear()
+        bodyPending = expectingBody
+        if expectingBody { timer?.set(after: bodyTimeout) } else { timer?.clear() }
+    }
+
+    /// Part of the request body arrived.
+    func requestBodyProgressed() {
+        if bodyPending { timer?.set(after: bodyTimeout) }
+    }
+
+    /// The request body is complete.
+    func requestBodyFinished() {
+        guard bodyPending else { return }
+        bodyPending = false
+        if case .inRequest = state { timer?.clear() }
     }
 
     /// The request parser has failed: later bytes can only be discarded.
@@ -82,12 +103,14 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
     /// A last response is being flushed before close: give it `client_idle` at most.
     func closing() {
         state = .closing
+        bodyPending = false
         timer?.set(after: idleTimeout)
     }
 
     /// The response is complete and the connection stays open for another request.
     func responseCompleted() {
         state = .idle
+        bodyPending = false
         timer?.set(after: idleTimeout)
     }
 
@@ -104,7 +127,10 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
         case .idle, .closing:
             context.close(promise: nil)
         case .inRequest:
-            break
+            if bodyPending {
+                bodyPending = false
+                onBodyTimeout()
+            }
         }
     }
 }

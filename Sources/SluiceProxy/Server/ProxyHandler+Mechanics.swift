@@ -161,10 +161,21 @@ extension ProxyHandler: UpstreamDelegate {
         upstreamTimer?.set(after: TimeAmount(exchange.route.upstreamHeader))
     }
 
+    /// `client_body` ran out: the request body stopped arriving.
+    func clientBodyTimedOut() {
+        if let exchange {
+            exchange.clientKeepAlive = false
+            fail(exchange, .requestTimeout, "client body timeout")
+        } else {
+            closing = true
+            context?.close(promise: nil)
+        }
+    }
+
     func upstreamTimerExpired() {
         guard let exchange else { return }
         if exchange.waitingOnClient {
-            fail(exchange, .requestTimeout, "client stopped reading the response")
+            fail(exchange, .requestTimeout, "client stopped reading the response (client_send)")
         } else if exchange.responseStarted {
             fail(exchange, .gatewayTimeout, "upstream idle timeout (\(exchange.route.upstreamIdle)) from \(exchange.backendAddress)")
         } else {
@@ -202,7 +213,7 @@ extension ProxyHandler: UpstreamDelegate {
             // bounded on its own (slow-read defence) by `client_idle`.
             if exchange.responseStarted {
                 exchange.waitingOnClient = !writable
-                let wait = writable ? exchange.route.upstreamIdle : runtime.snapshot.config.timeouts.clientIdle
+                let wait = writable ? exchange.route.upstreamIdle : runtime.snapshot.config.timeouts.clientSend
                 upstreamTimer?.set(after: TimeAmount(wait))
             }
         }

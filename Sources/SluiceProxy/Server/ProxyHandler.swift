@@ -65,6 +65,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         let timer = DeadlineTimer(eventLoop: context.eventLoop, step: TimeAmount(min(timeouts.upstreamHeader, timeouts.upstreamIdle)))
         timer.onExpiry = { [weak self] in self?.upstreamTimerExpired() }
         upstreamTimer = timer
+        clientTimeouts.onBodyTimeout = { [weak self] in self?.clientBodyTimedOut() }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -105,7 +106,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: 1–4: head, route, pick, connect
 
     private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        clientTimeouts.requestHeadReceived()
+        clientTimeouts.requestHeadReceived(expectingBody: currentRequestMayHaveBody)
         let snapshot = runtime.snapshot
         let policy = snapshot.config.headers
         let offered = head.headers.first(name: policy.requestID)
@@ -204,6 +205,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: 5: forward the request body
 
     private func receivedBody(_ body: ByteBuffer) {
+        clientTimeouts.requestBodyProgressed()
         guard let exchange else { return }  // the rest of a request Sluice already answered
         exchange.bytesIn += body.readableBytes
         let limit = exchange.route.maxBodyBytes
@@ -219,6 +221,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func receivedEnd(_ trailers: HTTPHeaders?) {
+        clientTimeouts.requestBodyFinished()
         guard let exchange else { return }
         exchange.requestEnded = true
         if let connection = exchange.connection {

@@ -160,6 +160,7 @@ public final class ProxyServer: Sendable {
         let clientTimeouts = ClientTimeoutHandler(
             headerTimeout: TimeAmount(snapshot.config.timeouts.clientHeader),
             idleTimeout: TimeAmount(snapshot.config.timeouts.clientIdle),
+            bodyTimeout: TimeAmount(snapshot.config.timeouts.clientBody),
             logger: runtime.logger
         )
         try sync.addHandler(clientTimeouts)

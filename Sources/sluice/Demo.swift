@@ -58,7 +58,8 @@ struct Demo: AsyncParsableCommand {
 
     private func printHelp(port: Int) {
         let base = "http://127.0.0.1:\(port)"
-        print("""
+        // Straight to the descriptor: stdout is block-buffered when piped, and the demo runs on.
+        writeAll("""
             Sluice demo: proxy on \(base), round-robin over three demo backends on 127.0.0.1.
             (No config file given: this is the embedded demo config. Use `sluice run -c FILE` for yours,
              `sluice check -c FILE` to validate one; sluice.example.yaml documents every key.)
@@ -70,6 +71,7 @@ struct Demo: AsyncParsableCommand {
               curl -si -H 'Content-Length: 1' -H 'Transfer-Encoding: chunked' \(base)/  # refused: 400
 
             Ctrl-C drains in-flight requests and exits.
-            """)
+
+            """, to: STDOUT_FILENO)
     }
 }

@@ -10,7 +10,7 @@ import Testing
 @Suite struct ClientTimeoutHandlerTests {
     private func channel(header: TimeAmount = .seconds(10), idle: TimeAmount = .seconds(60)) throws -> (EmbeddedChannel, ClientTimeoutHandler) {
         let channel = EmbeddedChannel()
-        let handler = ClientTimeoutHandler(headerTimeout: header, idleTimeout: idle, logger: Logger(label: "test"))
+        let handler = ClientTimeoutHandler(headerTimeout: header, idleTimeout: idle, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         try channel.pipeline.syncOperations.addHandler(handler)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return (channel, handler)
@@ -73,8 +73,8 @@ import Testing
         let runtime = ProxyRuntime(
             snapshot: Snapshot(config: config, source: "<test>"),
             eventLoops: [channel.embeddedEventLoop],
-            logger: Logger(label: "test"),
-            accessLogger: Logger(label: "test.access")
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            accessLogger: Logger(label: "test.access", factory: { _ in SwiftLogNoOpLogHandler() })
         )
         try ProxyServer.initialize(channel, runtime: runtime)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()

@@ -64,11 +64,6 @@ final class LoopState {
         return clusters[name]
     }
 
-    /// Connections opened to a backend from this loop (for tests and metrics).
-    func connectionsOpened(cluster: String, backend: String) -> Int {
-        pools["\(cluster) \(backend)"]?.opened ?? 0
-    }
-
     func closeIdleConnections() {
         for pool in pools.values { pool.closeAll() }
     }

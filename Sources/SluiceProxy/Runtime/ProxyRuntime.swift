@@ -33,10 +33,6 @@ final class ProxyRuntime: Sendable {
     /// The snapshot a new request runs on; it keeps it until it finishes.
     var snapshot: Snapshot { current.withLockedValue { $0 } }
 
-    func swap(to snapshot: Snapshot) {
-        current.withLockedValue { $0 = snapshot }
-    }
-
     func loopState(for eventLoop: any EventLoop) -> LoopState {
         eventLoop.preconditionInEventLoop()
         guard let bound = loops[ObjectIdentifier(eventLoop)] else {

@@ -54,17 +54,6 @@ enum HeaderRewriting {
         return named
     }
 
-    static func removeHopByHop(_ headers: inout HTTPHeaders) {
-        guard headers.contains(where: { isHopByHop($0.name) }) else { return }
-        let named = connectionNamed(headers)
-        var kept = HTTPHeaders()
-        kept.reserveCapacity(headers.count)
-        for (name, value) in headers where !isHopByHop(name) && !named.contains(where: { equals(name, lowercase: $0) }) {
-            kept.add(name: name, value: value)
-        }
-        headers = kept
-    }
-
     /// The request head as the backend sees it, built in one pass over the client's fields.
     static func upstreamHead(
         from head: HTTPRequestHead,
@@ -169,10 +158,6 @@ enum HeaderRewriting {
     }
 
     /// One RFC 7239 element; IPv6 addresses and hosts with a colon must be quoted.
-    static func forwardedElement(peer: String, host: String?) -> String {
-        forwardedElement(forPart: forwardedFor(peer: peer), host: host)
-    }
-
     /// The `for=` part, which depends only on the connection's peer.
     static func forwardedFor(peer: String) -> String {
         peer.utf8.contains(UInt8(ascii: ":")) ? "for=\"[\(peer)]\"" : "for=\(peer)"

@@ -19,8 +19,6 @@ final class BackendPool {
     let backend: BackendConfig
     private(set) var pool: PoolConfig
     private var idle: Deque<UpstreamConnection> = []
-    /// Connections opened so far, for the tests and later for metrics.
-    private(set) var opened = 0
     private let address: SocketAddress?
 
     init(eventLoop: any EventLoop, backend: BackendConfig, pool: PoolConfig) {
@@ -36,7 +34,6 @@ final class BackendPool {
         while idle.count > pool.maxIdle { idle.removeFirst().close() }
     }
 
-    var idleCount: Int { idle.count }
 
     /// Hands over an idle pooled connection if one is alive (synchronously), else connects.
     /// With `fresh`, always connects: for a retry after a pooled connection went stale.
@@ -110,7 +107,6 @@ final class BackendPool {
                 do {
                     let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
                     let connection = UpstreamConnection(channel: channel, handler: handler, idleTimeout: TimeAmount(self.pool.idleTimeout))
-                    self.opened += 1
                     channel.closeFuture.assumeIsolated().whenComplete { [weak self, weak connection] _ in
                         guard let self, let connection else { return }
                         self.remove(connection)

@@ -7,118 +7,102 @@ import Testing
 /// HTTP/1.1 details a proxy must get right beyond plain GETs.
 @Suite struct ProtocolTests {
     @Test func headResponseHasNoBodyAndKeepsTheConnection() async throws {
-        let backend = try await TestBackend.start(group: testGroup)
-        let proxy = try await ProxyHarness.start(backends: [backend.address])
-        let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
-        let responses = try await client.send([.init(method: .HEAD, uri: "/hello"), .init(uri: "/hello")])
-        #expect(responses.map(\.status) == [200, 200])
-        #expect(responses[0].body.isEmpty)
-        #expect(responses[0].head.headers["content-length"] == ["18"])
-        #expect(responses[1].body == "hello from backend")
-        await client.close()
-        await proxy.stop()
-        await backend.stop()
+        try await withProxy { proxy, backend in
+            let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+            let responses = try await client.send([.init(method: .HEAD, uri: "/hello"), .init(uri: "/hello")])
+            #expect(responses.map(\.status) == [200, 200])
+            #expect(responses[0].body.isEmpty)
+            #expect(responses[0].head.headers["content-length"] == ["18"])
+            #expect(responses[1].body == "hello from backend")
+            await client.close()
+        }
     }
 
     @Test func expectContinueIsAnsweredAndTheBodyFlows() async throws {
-        let backend = try await TestBackend.start(group: testGroup)
-        let proxy = try await ProxyHarness.start(backends: [backend.address])
-        let result = try await RawClient.exchange(
-            port: proxy.port,
-            sending: ["POST /sink HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n", "abcd"],
-            pauseBetween: .milliseconds(100),
-            group: testGroup
-        )
-        #expect(result.text.hasPrefix("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"))
-        #expect(result.text.hasSuffix("\r\n\r\n4"))
-        // Sluice consumed the expectation; the backend saw a plain request.
-        #expect(backend.lastRequestHead?.headers["expect"].isEmpty == true)
-        await proxy.stop()
-        await backend.stop()
+        try await withProxy { proxy, backend in
+            let result = try await RawClient.exchange(
+                port: proxy.port,
+                sending: ["POST /sink HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n", "abcd"],
+                pauseBetween: .milliseconds(100),
+                group: testGroup
+            )
+            #expect(result.text.hasPrefix("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"))
+            #expect(result.text.hasSuffix("\r\n\r\n4"))
+            // Sluice consumed the expectation; the backend saw a plain request.
+            #expect(backend.lastRequestHead?.headers["expect"].isEmpty == true)
+        }
     }
 
     @Test func http10ClientGetsAClosedConnectionForAnUnsizedBody() async throws {
-        let backend = try await TestBackend.start(group: testGroup)
-        let proxy = try await ProxyHarness.start(backends: [backend.address])
-        let result = try await RawClient.exchange(port: proxy.port, sending: ["GET /stream?bytes=10&chunked=1 HTTP/1.0\r\nHost: t\r\n\r\n"], group: testGroup)
-        #expect(result.text.hasPrefix("HTTP/1.0 200 OK\r\n"))
-        #expect(!result.text.lowercased().contains("transfer-encoding"))
-        #expect(result.text.hasSuffix("\r\n\r\nxxxxxxxxxx"))
-        #expect(result.closedByServer)
-        await proxy.stop()
-        await backend.stop()
+        try await withProxy { proxy, backend in
+            let result = try await RawClient.exchange(port: proxy.port, sending: ["GET /stream?bytes=10&chunked=1 HTTP/1.0\r\nHost: t\r\n\r\n"], group: testGroup)
+            #expect(result.text.hasPrefix("HTTP/1.0 200 OK\r\n"))
+            #expect(!result.text.lowercased().contains("transfer-encoding"))
+            #expect(result.text.hasSuffix("\r\n\r\nxxxxxxxxxx"))
+            #expect(result.closedByServer)
+        }
     }
 
     @Test func connectionCloseFromTheClientIsHonoured() async throws {
-        let backend = try await TestBackend.start(group: testGroup)
-        let proxy = try await ProxyHarness.start(backends: [backend.address])
-        let result = try await RawClient.exchange(
-            port: proxy.port,
-            sending: ["GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"],
-            group: testGroup
-        )
-        #expect(result.text.hasPrefix("HTTP/1.1 200 OK\r\n"))
-        #expect(result.text.lowercased().contains("connection: close\r\n"))
-        #expect(result.closedByServer)
-        // The upstream connection is still pooled: a client's close is not the backend's.
-        #expect(try Curl.run(["\(proxy.url)/hello"]).stdout == "hello from backend")
-        #expect(backend.connectionsAccepted == 1)
-        await proxy.stop()
-        await backend.stop()
+        try await withProxy { proxy, backend in
+            let result = try await RawClient.exchange(
+                port: proxy.port,
+                sending: ["GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"],
+                group: testGroup
+            )
+            #expect(result.text.hasPrefix("HTTP/1.1 200 OK\r\n"))
+            #expect(result.text.lowercased().contains("connection: close\r\n"))
+            #expect(result.closedByServer)
+            // The upstream connection is still pooled: a client's close is not the backend's.
+            #expect(try Curl.run(["\(proxy.url)/hello"]).stdout == "hello from backend")
+            #expect(backend.connectionsAccepted == 1)
+        }
     }
 
     @Test func clientLeavingMidResponseIsLogged499AndUpstreamIsClosed() async throws {
-        let backend = try await TestBackend.start(group: testGroup)
-        let proxy = try await ProxyHarness.start(backends: [backend.address])
-        _ = try await RawClient.exchange(port: proxy.port, sending: ["GET /stall HTTP/1.1\r\nHost: t\r\n\r\n"], deadline: .milliseconds(300), group: testGroup)
-        #expect(await eventually { proxy.accessLog.all.contains { $0.contains("\"status\":499") } })
-        #expect(await eventually { backend.connectionsOpen == 0 })
-        await proxy.stop()
-        await backend.stop()
+        try await withProxy { proxy, backend in
+            _ = try await RawClient.exchange(port: proxy.port, sending: ["GET /stall HTTP/1.1\r\nHost: t\r\n\r\n"], deadline: .milliseconds(300), group: testGroup)
+            #expect(await eventually { proxy.accessLog.all.contains { $0.contains("\"status\":499") } })
+            #expect(await eventually { backend.connectionsOpen == 0 })
+        }
     }
 
     @Test func upgradeRequestsAreServedAndThenTheConnectionCloses() async throws {
-        let backend = try await TestBackend.start(group: testGroup)
-        let proxy = try await ProxyHarness.start(backends: [backend.address])
-        let result = try await RawClient.exchange(
-            port: proxy.port,
-            sending: ["GET /headers HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"],
-            group: testGroup
-        )
-        #expect(result.text.hasPrefix("HTTP/1.1 200 OK\r\n"))
-        #expect(!result.text.contains("upgrade: h2c"))
-        #expect(result.text.lowercased().contains("connection: close\r\n"))
-        #expect(result.closedByServer)
-        await proxy.stop()
-        await backend.stop()
+        try await withProxy { proxy, backend in
+            let result = try await RawClient.exchange(
+                port: proxy.port,
+                sending: ["GET /headers HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"],
+                group: testGroup
+            )
+            #expect(result.text.hasPrefix("HTTP/1.1 200 OK\r\n"))
+            #expect(!result.text.contains("upgrade: h2c"))
+            #expect(result.text.lowercased().contains("connection: close\r\n"))
+            #expect(result.closedByServer)
+        }
     }
 
     @Test func earlyAnswerReachesAClientStillUploading() async throws {
-        let backend = try await TestBackend.start(group: testGroup)
-        let proxy = try await ProxyHarness.start(backends: [backend.address]) { $0.limits.maxBodyBytes = 1000 }
-        // The head declares far more than the limit and the body keeps coming after the 413.
-        let chunk = String(repeating: "z", count: 64 * 1024)
-        let result = try await RawClient.exchange(
-            port: proxy.port,
-            sending: ["POST /sink HTTP/1.1\r\nHost: t\r\nContent-Length: 10000000\r\n\r\n"] + Array(repeating: chunk, count: 40),
-            group: testGroup
-        )
-        #expect(result.text.hasPrefix("HTTP/1.1 413 Payload Too Large\r\n"))
-        #expect(result.text.hasSuffix("request body larger than 1000 bytes\n"))
-        #expect(backend.requestCount == 0)
-        await proxy.stop()
-        await backend.stop()
+        try await withProxy(configure: { $0.limits.maxBodyBytes = 1000 }) { proxy, backend in
+            // The head declares far more than the limit and the body keeps coming after the 413.
+            let chunk = String(repeating: "z", count: 64 * 1024)
+            let result = try await RawClient.exchange(
+                port: proxy.port,
+                sending: ["POST /sink HTTP/1.1\r\nHost: t\r\nContent-Length: 10000000\r\n\r\n"] + Array(repeating: chunk, count: 40),
+                group: testGroup
+            )
+            #expect(result.text.hasPrefix("HTTP/1.1 413 Payload Too Large\r\n"))
+            #expect(result.text.hasSuffix("request body larger than 1000 bytes\n"))
+            #expect(backend.requestCount == 0)
+        }
     }
 
     @Test func connectIsRefused() async throws {
-        let backend = try await TestBackend.start(group: testGroup)
-        let proxy = try await ProxyHarness.start(backends: [backend.address])
-        let result = try await RawClient.exchange(port: proxy.port, sending: ["CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"], group: testGroup)
-        #expect(result.text.hasPrefix("HTTP/1.1 405 Method Not Allowed\r\n"))
-        #expect(result.closedByServer)
-        #expect(backend.requestCount == 0)
-        await proxy.stop()
-        await backend.stop()
+        try await withProxy { proxy, backend in
+            let result = try await RawClient.exchange(port: proxy.port, sending: ["CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"], group: testGroup)
+            #expect(result.text.hasPrefix("HTTP/1.1 405 Method Not Allowed\r\n"))
+            #expect(result.closedByServer)
+            #expect(backend.requestCount == 0)
+        }
     }
 
     @Test func localAnswersHonourConnectionClose() async throws {

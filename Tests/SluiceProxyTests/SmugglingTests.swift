@@ -28,48 +28,42 @@ import Testing
     @Test(arguments: cases.indices)
     func ambiguousRequestIsRefusedAndNeverForwarded(index: Int) async throws {
         let (name, request) = Self.cases[index]
-        let backend = try await TestBackend.start(group: testGroup)
-        let proxy = try await ProxyHarness.start(backends: [backend.address])
-        // A valid request pipelined behind the bad one must not be answered either.
-        let result = try await RawClient.exchange(port: proxy.port, sending: [request + "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"], group: testGroup)
-        #expect(result.text.hasPrefix("HTTP/1.1 400 Bad Request\r\n") || result.text.hasPrefix("HTTP/1.0 400 Bad Request\r\n"), "\(name): \(result.text)")
-        #expect(result.text.contains("connection: close") || result.text.contains("Connection: close"), "\(name)")
-        #expect(!result.text.contains("hello from"), "\(name)")
-        #expect(result.closedByServer, "\(name)")
-        #expect(backend.requestCount == 0, "\(name)")
-        await proxy.stop()
-        await backend.stop()
+        try await withProxy { proxy, backend in
+            // A valid request pipelined behind the bad one must not be answered either.
+            let result = try await RawClient.exchange(port: proxy.port, sending: [request + "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"], group: testGroup)
+            #expect(result.text.hasPrefix("HTTP/1.1 400 Bad Request\r\n") || result.text.hasPrefix("HTTP/1.0 400 Bad Request\r\n"), "\(name): \(result.text)")
+            #expect(result.text.contains("connection: close") || result.text.contains("Connection: close"), "\(name)")
+            #expect(!result.text.contains("hello from"), "\(name)")
+            #expect(result.closedByServer, "\(name)")
+            #expect(backend.requestCount == 0, "\(name)")
+        }
     }
 
     @Test func otherCodingsBeforeChunkedAreNotImplemented() async throws {
-        let backend = try await TestBackend.start(group: testGroup)
-        let proxy = try await ProxyHarness.start(backends: [backend.address])
-        let result = try await RawClient.exchange(
-            port: proxy.port,
-            sending: ["POST /sink HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"],
-            group: testGroup
-        )
-        #expect(result.text.hasPrefix("HTTP/1.1 501 Not Implemented\r\n"))
-        #expect(result.closedByServer)
-        #expect(backend.requestCount == 0)
-        await proxy.stop()
-        await backend.stop()
+        try await withProxy { proxy, backend in
+            let result = try await RawClient.exchange(
+                port: proxy.port,
+                sending: ["POST /sink HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"],
+                group: testGroup
+            )
+            #expect(result.text.hasPrefix("HTTP/1.1 501 Not Implemented\r\n"))
+            #expect(result.closedByServer)
+            #expect(backend.requestCount == 0)
+        }
     }
 
     @Test func aRefusedRequestDoesNotHarmEarlierPipelinedOnes() async throws {
-        let backend = try await TestBackend.start(group: testGroup)
-        let proxy = try await ProxyHarness.start(backends: [backend.address])
-        let result = try await RawClient.exchange(
-            port: proxy.port,
-            sending: ["GET /hello HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"],
-            group: testGroup
-        )
-        #expect(result.text.hasPrefix("HTTP/1.1 200 OK\r\n"))
-        #expect(result.text.contains("hello from backend"))
-        #expect(result.text.contains("HTTP/1.1 400 Bad Request\r\n"))
-        #expect(result.closedByServer)
-        #expect(backend.requestCount == 1)
-        await proxy.stop()
-        await backend.stop()
+        try await withProxy { proxy, backend in
+            let result = try await RawClient.exchange(
+                port: proxy.port,
+                sending: ["GET /hello HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"],
+                group: testGroup
+            )
+            #expect(result.text.hasPrefix("HTTP/1.1 200 OK\r\n"))
+            #expect(result.text.contains("hello from backend"))
+            #expect(result.text.contains("HTTP/1.1 400 Bad Request\r\n"))
+            #expect(result.closedByServer)
+            #expect(backend.requestCount == 1)
+        }
     }
 }

@@ -29,43 +29,37 @@ import Testing
     }
 
     @Test func responseHeaderTimeoutIs504() async throws {
-        let backend = try await TestBackend.start(group: testGroup)
-        let proxy = try await ProxyHarness.start(backends: [backend.address]) { config in
+        try await withProxy(configure: { config in
             config.routes[0].timeouts.upstreamHeader = .milliseconds(300)
+        }) { proxy, backend in
+            let out = Curl.parse(try Curl.run(["-i", "\(proxy.url)/slow?ms=5000"]).stdout)
+            #expect(out.status == 504)
+            #expect(out.body.hasPrefix("upstream response header timeout"))
+            // The connection that timed out is not reused: the next request gets a fresh one.
+            #expect(try Curl.run(["\(proxy.url)/hello"]).stdout == "hello from backend")
+            #expect(backend.connectionsAccepted == 2)
         }
-        let out = Curl.parse(try Curl.run(["-i", "\(proxy.url)/slow?ms=5000"]).stdout)
-        #expect(out.status == 504)
-        #expect(out.body.hasPrefix("upstream response header timeout"))
-        // The connection that timed out is not reused: the next request gets a fresh one.
-        #expect(try Curl.run(["\(proxy.url)/hello"]).stdout == "hello from backend")
-        #expect(backend.connectionsAccepted == 2)
-        await proxy.stop()
-        await backend.stop()
     }
 
     @Test func upstreamIdleTimeoutCutsTheResponse() async throws {
-        let backend = try await TestBackend.start(group: testGroup)
-        let proxy = try await ProxyHarness.start(backends: [backend.address]) { config in
+        try await withProxy(configure: { config in
             config.timeouts.upstreamIdle = .milliseconds(300)
+        }) { proxy, backend in
+            let out = try Curl.run(["-i", "\(proxy.url)/stall"])
+            // The head and the first bytes went out; the rest never comes, so curl sees a short body.
+            #expect(out.status == 18)
+            #expect(out.stdout.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(out.stdout.hasSuffix("only a part"))
+            #expect(proxy.accessLog.all.contains { $0.contains("\"error\":\"upstream idle timeout") })
         }
-        let out = try Curl.run(["-i", "\(proxy.url)/stall"])
-        // The head and the first bytes went out; the rest never comes, so curl sees a short body.
-        #expect(out.status == 18)
-        #expect(out.stdout.hasPrefix("HTTP/1.1 200 OK"))
-        #expect(out.stdout.hasSuffix("only a part"))
-        #expect(proxy.accessLog.all.contains { $0.contains("\"error\":\"upstream idle timeout") })
-        await proxy.stop()
-        await backend.stop()
     }
 
     @Test func resetBeforeResponseIs502() async throws {
-        let backend = try await TestBackend.start(group: testGroup)
-        let proxy = try await ProxyHarness.start(backends: [backend.address])
-        let out = Curl.parse(try Curl.run(["-i", "\(proxy.url)/reset"]).stdout)
-        #expect(out.status == 502)
-        #expect(out.body == "upstream \(backend.address) closed the connection\n")
-        await proxy.stop()
-        await backend.stop()
+        try await withProxy { proxy, backend in
+            let out = Curl.parse(try Curl.run(["-i", "\(proxy.url)/reset"]).stdout)
+            #expect(out.status == 502)
+            #expect(out.body == "upstream \(backend.address) closed the connection\n")
+        }
     }
 
     @Test func malformedResponseIs502() async throws {
@@ -88,17 +82,15 @@ import Testing
     }
 
     @Test func noRouteIs404AndKeepsTheConnection() async throws {
-        let backend = try await TestBackend.start(group: testGroup)
-        let proxy = try await ProxyHarness.start(backends: [backend.address]) { config in
+        try await withProxy(configure: { config in
             config.routes[0].match = RouteMatch(pathPrefix: "/api")
+        }) { proxy, backend in
+            let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+            let responses = try await client.send([.init(uri: "/other"), .init(uri: "/api/hello")])
+            #expect(responses.map(\.status) == [404, 200])
+            #expect(responses[0].body == "no route for this host and path\n")
+            #expect(!client.isClosed)
+            await client.close()
         }
-        let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
-        let responses = try await client.send([.init(uri: "/other"), .init(uri: "/api/hello")])
-        #expect(responses.map(\.status) == [404, 200])
-        #expect(responses[0].body == "no route for this host and path\n")
-        #expect(!client.isClosed)
-        await client.close()
-        await proxy.stop()
-        await backend.stop()
     }
 }

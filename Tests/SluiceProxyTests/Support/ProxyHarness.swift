@@ -85,3 +85,28 @@ final class ProxyHarness: Sendable {
         try? await server.shutdown()
     }
 }
+
+/// One TestBackend behind one in-process proxy for the length of `body`; both are stopped
+/// afterwards, also when `body` throws.
+func withProxy(
+    configure: (inout SluiceConfig) -> Void = { _ in },
+    _ body: (ProxyHarness, TestBackend) async throws -> Void
+) async throws {
+    let backend = try await TestBackend.start(group: testGroup)
+    let proxy: ProxyHarness
+    do {
+        proxy = try await ProxyHarness.start(backends: [backend.address], configure: configure)
+    } catch {
+        await backend.stop()
+        throw error
+    }
+    do {
+        try await body(proxy, backend)
+    } catch {
+        await proxy.stop()
+        await backend.stop()
+        throw error
+    }
+    await proxy.stop()
+    await backend.stop()
+}

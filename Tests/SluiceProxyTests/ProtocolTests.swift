@@ -113,6 +113,29 @@ import Testing
         await proxy.stop()
     }
 
+    @Test func routingUsesTheNormalisedPathAndForwardsTheOriginal() async throws {
+        let publicSite = try await TestBackend.start(name: "public", group: testGroup)
+        let admin = try await TestBackend.start(name: "admin", group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [publicSite.address]) { config in
+            config.clusters.append(ClusterConfig(name: "admin", backends: [ProxyHarness.backend(admin.address)]))
+            config.routes = [
+                RouteConfig(name: "public", match: RouteMatch(pathPrefix: "/public/"), cluster: "main"),
+                RouteConfig(name: "admin", match: RouteMatch(pathPrefix: "/admin"), cluster: "admin"),
+            ]
+        }
+        for path in ["/public/../admin/x", "/public/%2e%2e/admin/x", "/public//..//admin/x"] {
+            let out = try Curl.run(["--path-as-is", "\(proxy.url)\(path)"])
+            #expect(out.stdout == "hello from admin", "\(path)")
+            #expect(admin.lastRequestHead?.uri == path)
+        }
+        #expect(publicSite.requestCount == 0)
+        let climb = Curl.parse(try Curl.run(["-i", "--path-as-is", "\(proxy.url)/../etc/passwd"]).stdout)
+        #expect(climb.status == 400)
+        await proxy.stop()
+        await publicSite.stop()
+        await admin.stop()
+    }
+
     @Test func routesChooseClustersByHostPathAndMethod() async throws {
         let web = try await TestBackend.start(name: "web", group: testGroup)
         let api = try await TestBackend.start(name: "api", group: testGroup)

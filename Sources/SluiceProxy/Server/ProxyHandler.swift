@@ -127,7 +127,10 @@ final class ProxyHandler: ChannelDuplexHandler {
             return answer(local, .methodNotAllowed, "CONNECT is not supported by this listener", close: true)
         }
 
-        guard let route = snapshot.router.match(host: head.headers.first(name: "host"), path: head.uri, method: head.method.rawValue) else {
+        guard let routingPath = RoutingPath.normalize(head.uri) else {
+            return answer(local, .badRequest, "request path climbs above the root", close: true)
+        }
+        guard let route = snapshot.router.match(host: head.headers.first(name: "host"), path: routingPath, method: head.method.rawValue) else {
             return answer(local, .notFound, "no route for this host and path", close: closeLocal)
         }
         if case .length(let length) = framing, route.maxBodyBytes > 0, length > route.maxBodyBytes {

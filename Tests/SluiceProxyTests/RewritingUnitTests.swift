@@ -107,6 +107,15 @@ import Testing
         #expect(out.headers["host"] == ["10.0.0.1:80"])
     }
 
+    @Test func trailersLoseFramingAndHopByHopFields() {
+        #expect(HeaderRewriting.trailers(nil) == nil)
+        let kept: HTTPHeaders = ["x-checksum": "1"]
+        #expect(HeaderRewriting.trailers(kept) == kept)
+        let mixed: HTTPHeaders = ["x-checksum": "1", "content-length": "5", "Host": "evil", "transfer-encoding": "chunked"]
+        #expect(HeaderRewriting.trailers(mixed) == ["x-checksum": "1"])
+        #expect(HeaderRewriting.trailers(["connection": "close"]) == nil)
+    }
+
     @Test func viaCanBeDisabled() {
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["host": "h"])
         let out = HeaderRewriting.upstreamHead(from: head, framing: .none, peer: ClientPeer(ip: "1.2.3.4", isTrusted: false), policy: HeaderPolicy(via: ""), requestID: "r", backendAddress: "b:1")

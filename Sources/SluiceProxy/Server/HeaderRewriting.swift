@@ -148,6 +148,20 @@ enum HeaderRewriting {
         return HTTPResponseHead(version: requestVersion == .http1_0 ? .http1_0 : .http1_1, status: head.status, headers: headers)
     }
 
+    /// Trailer fields that must not travel in a trailer section (RFC 9110 §6.5.1): framing,
+    /// routing and hop-by-hop fields are dropped; the rest pass on. Nil stays nil.
+    static func trailers(_ trailers: HTTPHeaders?) -> HTTPHeaders? {
+        guard let trailers, trailers.contains(where: { isForbiddenInTrailer($0.name) }) else { return trailers }
+        var kept = HTTPHeaders()
+        for (name, value) in trailers where !isForbiddenInTrailer(name) { kept.add(name: name, value: value) }
+        return kept.isEmpty ? nil : kept
+    }
+
+    private static func isForbiddenInTrailer(_ name: String) -> Bool {
+        isHopByHop(name) || equals(name, lowercase: "content-length") || equals(name, lowercase: "host")
+            || equals(name, lowercase: "content-type") || equals(name, lowercase: "expect")
+    }
+
     /// `1.1 sluice`; the common versions without string interpolation.
     private static func viaHop(_ version: HTTPVersion, _ policy: HeaderPolicy) -> String {
         switch (version.major, version.minor) {

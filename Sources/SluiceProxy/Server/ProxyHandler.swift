@@ -228,12 +228,12 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard let exchange else { return }
         exchange.requestEnded = true
         if let connection = exchange.connection {
-            connection.write(.end(trailers))
+            connection.write(.end(HeaderRewriting.trailers(trailers)))
             connection.flush()
             exchange.upstreamNeedsFlush = false
             if !exchange.responseStarted { armHeaderTimer(exchange) }
         } else {
-            exchange.pending.append(.end(trailers))
+            exchange.pending.append(.end(HeaderRewriting.trailers(trailers)))
         }
     }
 
@@ -301,10 +301,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard let context else { return }
         closing = !keepAlive || quiescing
         if !closing {
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(HeaderRewriting.trailers(trailers))), promise: nil)
             responseFinished()
         } else {
-            writeLastAndClose(.end(trailers), context: context)
+            writeLastAndClose(.end(HeaderRewriting.trailers(trailers)), context: context)
         }
     }
 }

@@ -18,6 +18,11 @@ final class Exchange {
     let upstreamHead: HTTPRequestHead
     let framing: BodyFraming
     let headerPolicy: HeaderPolicy
+    /// The route's timers, converted once rather than per body chunk.
+    let headerTimeout: TimeAmount
+    let idleTimeout: TimeAmount
+    /// `client_send`: how long the client may keep its socket full.
+    let sendTimeout: TimeAmount
     /// Whether the client connection may carry another request after this one.
     var clientKeepAlive: Bool
 
@@ -51,6 +56,7 @@ final class Exchange {
         upstreamHead: HTTPRequestHead,
         framing: BodyFraming,
         headerPolicy: HeaderPolicy,
+        clientSend: Duration,
         clientKeepAlive: Bool
     ) {
         self.id = id
@@ -65,6 +71,9 @@ final class Exchange {
         self.upstreamHead = upstreamHead
         self.framing = framing
         self.headerPolicy = headerPolicy
+        headerTimeout = TimeAmount(route.upstreamHeader)
+        idleTimeout = TimeAmount(route.upstreamIdle)
+        sendTimeout = TimeAmount(clientSend)
         self.clientKeepAlive = clientKeepAlive
     }
 

@@ -27,23 +27,19 @@ enum HeaderRewriting {
         "proxy-connection", "proxy-authorization",
     ]
 
-    /// ASCII case-insensitive equality against an already-lowercase name, without allocating.
-    static func equals(_ name: String, lowercase: String) -> Bool {
-        name.utf8.count == lowercase.utf8.count && name.utf8.elementsEqual(lowercase.utf8) { ($0 | 0x20) == $1 }
-    }
-
+    /// ASCII case-insensitive equality for header names and tokens, without allocating.
     static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
         a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8) { ($0 | 0x20) == ($1 | 0x20) }
     }
 
     static func isHopByHop(_ name: String) -> Bool {
-        hopByHop.contains { equals(name, lowercase: $0) }
+        hopByHop.contains { equalsIgnoringCase(name, $0) }
     }
 
     /// The header names a `Connection` field lists, lowercased (RFC 9110 §7.6.1).
     private static func connectionNamed(_ headers: HTTPHeaders) -> [String] {
         var named: [String] = []
-        for (name, value) in headers where equals(name, lowercase: "connection") {
+        for (name, value) in headers where equalsIgnoringCase(name, "connection") {
             // The usual values name no other header: no allocation for them.
             if equalsIgnoringCase(value, "keep-alive") || equalsIgnoringCase(value, "close") { continue }
             for token in value.split(separator: ",") {
@@ -74,19 +70,19 @@ enum HeaderRewriting {
         var proto: String?
         var forwardedHost: String?
         for (name, value) in head.headers {
-            if isHopByHop(name) || named.contains(where: { equals(name, lowercase: $0) }) { continue }
+            if isHopByHop(name) || named.contains(where: { equalsIgnoringCase(name, $0) }) { continue }
             // As nginx (underscores_in_headers off): `X_Forwarded_For` would alias the real
             // header in CGI-style backends.
             if name.utf8.contains(UInt8(ascii: "_")) { continue }
             // Framing is Sluice's to set; `Expect: 100-continue` Sluice answers itself.
-            if equals(name, lowercase: "content-length") || equals(name, lowercase: "expect") { continue }
-            if equals(name, lowercase: "x-forwarded-for") { forwardedFor.append(value); continue }
-            if equals(name, lowercase: "forwarded") { forwarded.append(value); continue }
-            if equals(name, lowercase: "via") { via.append(value); continue }
-            if equals(name, lowercase: "x-forwarded-proto") { proto = proto ?? value; continue }
-            if equals(name, lowercase: "x-forwarded-host") { forwardedHost = forwardedHost ?? value; continue }
+            if equalsIgnoringCase(name, "content-length") || equalsIgnoringCase(name, "expect") { continue }
+            if equalsIgnoringCase(name, "x-forwarded-for") { forwardedFor.append(value); continue }
+            if equalsIgnoringCase(name, "forwarded") { forwarded.append(value); continue }
+            if equalsIgnoringCase(name, "via") { via.append(value); continue }
+            if equalsIgnoringCase(name, "x-forwarded-proto") { proto = proto ?? value; continue }
+            if equalsIgnoringCase(name, "x-forwarded-host") { forwardedHost = forwardedHost ?? value; continue }
             if equalsIgnoringCase(name, policy.requestID) { continue }
-            if host == nil, equals(name, lowercase: "host") { host = value }
+            if host == nil, equalsIgnoringCase(name, "host") { host = value }
             headers.add(name: name, value: value)
         }
 
@@ -128,8 +124,8 @@ enum HeaderRewriting {
         var via: [String] = []
         var hasRequestID = false
         for (name, value) in head.headers {
-            if isHopByHop(name) || named.contains(where: { equals(name, lowercase: $0) }) { continue }
-            if equals(name, lowercase: "via") { via.append(value); continue }
+            if isHopByHop(name) || named.contains(where: { equalsIgnoringCase(name, $0) }) { continue }
+            if equalsIgnoringCase(name, "via") { via.append(value); continue }
             if !hasRequestID, equalsIgnoringCase(name, policy.requestID) { hasRequestID = true }
             headers.add(name: name, value: value)
         }
@@ -158,8 +154,8 @@ enum HeaderRewriting {
     }
 
     private static func isForbiddenInTrailer(_ name: String) -> Bool {
-        isHopByHop(name) || equals(name, lowercase: "content-length") || equals(name, lowercase: "host")
-            || equals(name, lowercase: "content-type") || equals(name, lowercase: "expect")
+        isHopByHop(name) || equalsIgnoringCase(name, "content-length") || equalsIgnoringCase(name, "host")
+            || equalsIgnoringCase(name, "content-type") || equalsIgnoringCase(name, "expect")
     }
 
     /// `1.1 sluice`; the common versions without string interpolation.

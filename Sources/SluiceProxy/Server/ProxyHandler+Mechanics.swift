@@ -9,13 +9,16 @@ struct LocalAnswer {
     var uri: String
     var version: HTTPVersion
     var requestID: String
+    /// The header the request id travels in (`headers.request_id`).
+    var idHeader: String
     var started = NIODeadline.now()
 
-    init(head: HTTPRequestHead, requestID: String) {
+    init(head: HTTPRequestHead, requestID: String, idHeader: String) {
         method = head.method
         uri = head.uri
         version = head.version
         self.requestID = requestID
+        self.idHeader = idHeader
     }
 }
 
@@ -41,10 +44,9 @@ extension ProxyHandler: UpstreamDelegate {
 
     func upstreamFailed(_ error: any Error) {
         guard let exchange else { return }
-        if !(error is HTTPParserError), retryOnFreshConnection(exchange) { return }
         if error is HTTPParserError {
             fail(exchange, .badGateway, "invalid response from upstream \(exchange.backendAddress)", detail: "\(error)")
-        } else {
+        } else if !retryOnFreshConnection(exchange) {
             fail(exchange, .badGateway, "upstream \(exchange.backendAddress) failed", detail: "\(error)")
         }
     }
@@ -65,7 +67,7 @@ extension ProxyHandler: UpstreamDelegate {
         exchange.onReusedConnection = false
         exchange.connection?.close()
         exchange.connection = nil
-        upstreamTimer?.clear()
+        upstreamTimer?.clear()  // the exchange itself goes on, so not endUpstream
         if exchange.requestEnded { exchange.pending = [.end(nil)] }
         runtime.logger.debug("retrying on a new connection after a stale pooled one", metadata: ["request_id": "\(exchange.requestID)"])
         exchange.pool.acquire(connectTimeout: TimeAmount(exchange.route.upstreamConnect), fresh: true) { result in
@@ -84,11 +86,7 @@ extension ProxyHandler: UpstreamDelegate {
     /// body naming the cause if no response byte has gone out yet, otherwise its connection is
     /// closed, which is the only way left to tell it the response is incomplete.
     func fail(_ exchange: Exchange, _ status: HTTPResponseStatus, _ reason: String, detail: String? = nil) {
-        upstreamTimer?.clear()
-        exchange.releaseInFlight()
-        exchange.connection?.close()
-        exchange.connection = nil
-        self.exchange = nil
+        endUpstream(of: exchange)
         resumeReads()
         var metadata: Logger.Metadata = [
             "request_id": "\(exchange.requestID)", "upstream": "\(exchange.backendAddress)", "route": "\(exchange.route.name)",
@@ -97,27 +95,27 @@ extension ProxyHandler: UpstreamDelegate {
         runtime.logger.warning("\(reason)", metadata: metadata)
         if exchange.responseStarted {
             record(exchange, status: exchange.status, error: reason)
-            closing = true
-            context?.close(promise: nil)
+            closeNow()
             return
         }
         record(exchange, status: Int(status.code), error: reason)
-        writeAnswer(status, reason, version: exchange.version, requestID: exchange.requestID,
+        writeAnswer(status, reason, version: exchange.version, requestID: exchange.requestID, idHeader: exchange.headerPolicy.requestID,
                     close: !(exchange.requestEnded && exchange.clientKeepAlive))
     }
 
     func answer(_ local: LocalAnswer, _ status: HTTPResponseStatus, _ reason: String, close: Bool, route: String? = nil) {
-        defer { writeAnswer(status, reason, version: local.version, requestID: local.requestID, close: close) }
-        guard runtime.accessLog.config.enabled else { return }
-        let entry = AccessLogEntry(
-            client: peer.ip, method: local.method.rawValue, path: local.uri, status: Int(status.code),
-            bytesIn: 0, bytesOut: 0, durationNanos: elapsed(since: local.started), upstream: nil,
-            upstreamNanos: nil, requestID: local.requestID, route: route, error: reason
-        )
-        runtime.accessLog.record(entry)
+        if runtime.accessLog.config.enabled {
+            runtime.accessLog.record(AccessLogEntry(
+                client: peer.ip, method: local.method.rawValue, path: local.uri, status: Int(status.code),
+                bytesIn: 0, bytesOut: 0, durationNanos: elapsed(since: local.started), upstream: nil,
+                upstreamNanos: nil, requestID: local.requestID, route: route, error: reason
+            ))
+        }
+        writeAnswer(status, reason, version: local.version, requestID: local.requestID, idHeader: local.idHeader, close: close)
     }
 
-    func writeAnswer(_ status: HTTPResponseStatus, _ reason: String, version: HTTPVersion, requestID: String, close: Bool) {
+    /// A response Sluice writes itself: `reason` as a one-line body.
+    func writeAnswer(_ status: HTTPResponseStatus, _ reason: String, version: HTTPVersion, requestID: String, idHeader: String, close: Bool) {
         guard let context else { return }
         let close = close || quiescing
         closing = closing || close
@@ -125,7 +123,7 @@ extension ProxyHandler: UpstreamDelegate {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         headers.add(name: "Content-Length", value: String(text.utf8.count))
-        headers.add(name: runtime.snapshot.config.headers.requestID, value: requestID)
+        headers.add(name: idHeader, value: requestID)
         if status == .serviceUnavailable { headers.add(name: "Retry-After", value: "1") }
         if close { headers.add(name: "Connection", value: "close") }
         let head = HTTPResponseHead(version: version == .http1_0 ? .http1_0 : .http1_1, status: status, headers: headers)
@@ -158,7 +156,7 @@ extension ProxyHandler: UpstreamDelegate {
     func armHeaderTimer(_ exchange: Exchange) {
         // The exchange may have failed (and another started) during the write that precedes this.
         guard self.exchange === exchange else { return }
-        upstreamTimer?.set(after: TimeAmount(exchange.route.upstreamHeader))
+        upstreamTimer?.set(after: exchange.headerTimeout)
     }
 
     /// `client_body` ran out: the request body stopped arriving.
@@ -167,8 +165,7 @@ extension ProxyHandler: UpstreamDelegate {
             exchange.clientKeepAlive = false
             fail(exchange, .requestTimeout, "client body timeout")
         } else {
-            closing = true
-            context?.close(promise: nil)
+            closeNow()
         }
     }
 
@@ -210,11 +207,10 @@ extension ProxyHandler: UpstreamDelegate {
             let writable = context.channel.isWritable
             connection.handler.setReadsPaused(!writable)
             // Time the client makes the backend wait is not the backend being idle; it is
-            // bounded on its own (slow-read defence) by `client_idle`.
+            // bounded on its own (slow-read defence) by `client_send`.
             if exchange.responseStarted {
                 exchange.waitingOnClient = !writable
-                let wait = writable ? exchange.route.upstreamIdle : runtime.snapshot.config.timeouts.clientSend
-                upstreamTimer?.set(after: TimeAmount(wait))
+                upstreamTimer?.set(after: writable ? exchange.idleTimeout : exchange.sendTimeout)
             }
         }
         context.fireChannelWritabilityChanged()
@@ -224,11 +220,7 @@ extension ProxyHandler: UpstreamDelegate {
 
     func channelInactive(context: ChannelHandlerContext) {
         if let exchange {
-            upstreamTimer?.cancel()
-            exchange.releaseInFlight()
-            exchange.connection?.close()
-            exchange.connection = nil
-            self.exchange = nil
+            endUpstream(of: exchange)
             // 499 as nginx logs it: the client went away before the response was complete.
             record(exchange, status: 499, error: "client closed the connection")
         }
@@ -243,7 +235,7 @@ extension ProxyHandler: UpstreamDelegate {
             exchange.clientKeepAlive = false
             fail(exchange, .serviceUnavailable, "drain timeout: Sluice is shutting down")
         } else {
-            context.close(promise: nil)
+            closeNow()
         }
     }
 
@@ -274,7 +266,8 @@ extension ProxyHandler: UpstreamDelegate {
             fail(exchange, status, reason)
         } else {
             runtime.logger.info("\(reason)", metadata: ["client": "\(peer.ip)", "detail": "\(parserError)"])
-            writeAnswer(status, reason, version: .http1_1, requestID: RequestID.generate(using: &loop.random), close: true)
+            writeAnswer(status, reason, version: .http1_1, requestID: RequestID.generate(using: &loop.random),
+                        idHeader: runtime.snapshot.config.headers.requestID, close: true)
         }
     }
 }

@@ -17,11 +17,7 @@ extension ProxyHandler {
     func responseFinished() {
         responsePending = false
         clientTimeouts.responseCompleted()
-        if quiescing, queued.isEmpty, !currentRequestOpen {
-            closing = true
-            context?.close(promise: nil)
-            return
-        }
+        if quiescing, queued.isEmpty, !currentRequestOpen { return closeNow() }
         serveQueued()
     }
 
@@ -59,15 +55,17 @@ extension ProxyHandler {
         }
     }
 
+    /// Closes the connection without a last write; nothing after it is read as a request.
+    func closeNow() {
+        closing = true
+        context?.close(promise: nil)
+    }
+
     /// Graceful shutdown reached this connection: close now if idle, else after the
     /// current response, which then says `Connection: close`.
     func quiesce(_ context: ChannelHandlerContext) {
         quiescing = true
-        guard responsePending || currentRequestOpen else {
-            closing = true
-            context.close(promise: nil)
-            return
-        }
+        guard responsePending || currentRequestOpen else { return closeNow() }
         queued.removeAll()
         if let exchange, !exchange.responseStarted { exchange.clientKeepAlive = false }
     }

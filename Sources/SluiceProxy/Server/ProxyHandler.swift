@@ -96,10 +96,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             currentRequestOpen = false
             if let exchange, !exchange.clientKeepAlive { holdingAfterLastRequest = true }
             receivedEnd(trailers)
-            if quiescing, !responsePending, !closing {
-                closing = true
-                context.close(promise: nil)
-            }
+            if quiescing, !responsePending { closeNow() }
         }
     }
 
@@ -111,7 +108,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         let policy = snapshot.config.headers
         let offered = head.headers.first(name: policy.requestID)
         let requestID = offered.flatMap { RequestID.isAcceptable($0) ? $0 : nil } ?? RequestID.generate(using: &loop.random)
-        let local = LocalAnswer(head: head, requestID: requestID)
+        let local = LocalAnswer(head: head, requestID: requestID, idHeader: policy.requestID)
 
         let framing: BodyFraming
         switch RequestValidation.framing(of: head, limits: snapshot.config.limits) {
@@ -120,9 +117,12 @@ final class ProxyHandler: ChannelDuplexHandler {
             return answer(local, rejection.status, rejection.reason, close: true)
         }
         let hasBody = framing != .none
-        // A local answer closes when the client asked to, or when the body it is still
-        // sending would otherwise have to be read and thrown away.
-        let closeLocal = hasBody || !head.isKeepAlive || head.headers.contains(name: "upgrade")
+        // After an Upgrade request NIO's parser stops (the upgrade itself is not forwarded:
+        // Upgrade is hop-by-hop), so the connection cannot carry another request.
+        let keepAlive = head.isKeepAlive && !head.headers.contains(name: "upgrade")
+        // A local answer closes when the connection cannot go on, or when the body the client
+        // is still sending would otherwise have to be read and thrown away.
+        let closeLocal = hasBody || !keepAlive
         if head.method == .CONNECT {
             return answer(local, .methodNotAllowed, "CONNECT is not supported by this listener", close: true)
         }
@@ -154,9 +154,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             ),
             framing: framing,
             headerPolicy: policy,
-            // After an Upgrade request NIO's parser stops (the upgrade itself is not forwarded:
-            // Upgrade is hop-by-hop), so the connection cannot carry another request.
-            clientKeepAlive: head.isKeepAlive && !head.headers.contains(name: "upgrade")
+            clientSend: snapshot.config.timeouts.clientSend,
+            clientKeepAlive: keepAlive
         )
         self.exchange = exchange
         cluster.views[index].inFlight += 1
@@ -181,7 +180,6 @@ final class ProxyHandler: ChannelDuplexHandler {
     func connected(_ result: Result<UpstreamConnection, any Error>, _ exchange: Exchange) {
         switch result {
         case .failure(let error):
-            exchange.releaseInFlight()
             if case UpstreamConnectError.timeout = error {
                 fail(exchange, .gatewayTimeout, "upstream connect timeout to \(exchange.backendAddress)")
             } else {
@@ -271,31 +269,21 @@ final class ProxyHandler: ChannelDuplexHandler {
         )
         exchange.responseStarted = true
         context?.write(wrapOutboundOut(.head(clientHead)), promise: nil)
-        upstreamTimer?.set(after: TimeAmount(exchange.route.upstreamIdle))
+        upstreamTimer?.set(after: exchange.idleTimeout)
     }
 
     func receivedResponseBody(_ body: ByteBuffer, _ exchange: Exchange) {
         exchange.bytesOut += body.readableBytes
-        if !exchange.waitingOnClient { upstreamTimer?.set(after: TimeAmount(exchange.route.upstreamIdle)) }
+        if !exchange.waitingOnClient { upstreamTimer?.set(after: exchange.idleTimeout) }
         context?.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
     }
 
     // MARK: 7: finish
 
     func receivedResponseEnd(_ trailers: HTTPHeaders?, _ exchange: Exchange) {
-        upstreamTimer?.clear()
-        exchange.releaseInFlight()
-        if let connection = exchange.connection {
-            exchange.connection = nil
-            if exchange.requestEnded, exchange.upstreamReusable {
-                exchange.pool.release(connection)
-            } else {
-                connection.close()
-            }
-        }
+        endUpstream(of: exchange, reusable: exchange.requestEnded && exchange.upstreamReusable)
         // A response that ended before its request did leaves request bytes we won't frame.
         let keepAlive = exchange.clientKeepAlive && exchange.requestEnded
-        self.exchange = nil
         record(exchange, status: exchange.status, error: nil)
         resumeReads()
         guard let context else { return }
@@ -306,5 +294,17 @@ final class ProxyHandler: ChannelDuplexHandler {
         } else {
             writeLastAndClose(.end(HeaderRewriting.trailers(trailers)), context: context)
         }
+    }
+
+    /// Ends the exchange's upstream side, however the exchange ends: timers, the backend's
+    /// in-flight slot, and the connection (back to its pool only when `reusable`).
+    func endUpstream(of exchange: Exchange, reusable: Bool = false) {
+        upstreamTimer?.clear()
+        exchange.releaseInFlight()
+        if let connection = exchange.connection {
+            exchange.connection = nil
+            if reusable { exchange.pool.release(connection) } else { connection.close() }
+        }
+        self.exchange = nil
     }
 }

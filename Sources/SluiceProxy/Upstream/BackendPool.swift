@@ -17,7 +17,8 @@ enum UpstreamConnectError: Error {
 final class BackendPool {
     let eventLoop: any EventLoop
     let backend: BackendConfig
-    private(set) var pool: PoolConfig
+    private var pool: PoolConfig
+    private var idleTimeout: TimeAmount
     private var idle: Deque<UpstreamConnection> = []
     private let address: SocketAddress?
 
@@ -25,15 +26,16 @@ final class BackendPool {
         self.eventLoop = eventLoop
         self.backend = backend
         self.pool = pool
+        idleTimeout = TimeAmount(pool.idleTimeout)
         // An IP literal is resolved here once, so no request waits on name resolution.
         self.address = try? SocketAddress(ipAddress: backend.host, port: backend.port)
     }
 
     func update(pool: PoolConfig) {
         self.pool = pool
+        idleTimeout = TimeAmount(pool.idleTimeout)
         while idle.count > pool.maxIdle { idle.removeFirst().close() }
     }
-
 
     /// Hands over an idle pooled connection if one is alive (synchronously), else connects.
     /// With `fresh`, always connects: for a retry after a pooled connection went stale.
@@ -56,12 +58,7 @@ final class BackendPool {
             return
         }
         idle.append(connection)
-        connection.idleTimer.onExpiry = { [weak self, weak connection] in
-            guard let self, let connection else { return }
-            self.remove(connection)
-            connection.close()
-        }
-        connection.idleTimer.set(after: TimeAmount(pool.idleTimeout))
+        connection.idleTimer.set(after: idleTimeout)
     }
 
     func closeAll() {
@@ -106,7 +103,13 @@ final class BackendPool {
             case .success(let channel):
                 do {
                     let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
-                    let connection = UpstreamConnection(channel: channel, handler: handler, idleTimeout: TimeAmount(self.pool.idleTimeout))
+                    let connection = UpstreamConnection(channel: channel, handler: handler, idleTimeout: self.idleTimeout)
+                    // Fires only while the connection idles in the pool (acquire clears it).
+                    connection.idleTimer.onExpiry = { [weak self, weak connection] in
+                        guard let self, let connection else { return }
+                        self.remove(connection)
+                        connection.close()
+                    }
                     channel.closeFuture.assumeIsolated().whenComplete { [weak self, weak connection] _ in
                         guard let self, let connection else { return }
                         self.remove(connection)

@@ -87,12 +87,9 @@ public final class ProxyServer: Sendable {
         }
         if !clean {
             runtime.logger.warning("drain timeout: closing remaining connections", metadata: ["connections": "\(connectionCount)"])
-            let runtime = self.runtime
-            for loop in group.makeIterator() {
-                try? await loop.submit { runtime.loopState(for: loop).endClientConnections() }.get()
-            }
+            await onEveryLoop { $0.endClientConnections() }
         }
-        await closeIdleUpstreams()
+        await onEveryLoop { $0.closeIdleConnections() }
         return clean
     }
 
@@ -104,14 +101,15 @@ public final class ProxyServer: Sendable {
         }
         for channel in listeners { try? await channel.close() }
         quiescing.withLockedValue { $0 = [] }
-        await closeIdleUpstreams()
+        await onEveryLoop { $0.closeIdleConnections() }
         if ownsGroup { try await group.shutdownGracefully() }
     }
 
-    private func closeIdleUpstreams() async {
+    /// Runs `body` on each event loop with that loop's state, one loop after another.
+    private func onEveryLoop(_ body: @escaping @Sendable (LoopState) -> Void) async {
         let runtime = self.runtime
         for loop in group.makeIterator() {
-            try? await loop.submit { runtime.loopState(for: loop).closeIdleConnections() }.get()
+            try? await loop.submit { body(runtime.loopState(for: loop)) }.get()
         }
     }
 

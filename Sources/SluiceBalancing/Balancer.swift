@@ -2,9 +2,10 @@
 /// build them from whatever it tracks (pools, health, in-flight counters) and tests can write
 /// them by hand.
 public struct BackendView: Sendable, Equatable {
-    /// Configured weight, at least 1.
+    /// Effective weight, at least 1: the configured weight, reduced while slow start ramps a
+    /// recovered or new backend up.
     public var weight: Int
-    /// Requests this caller currently has in flight to the backend.
+    /// Requests currently in flight to the backend (from every event loop of this instance).
     public var inFlight: Int
     /// False when health checks, ejection or draining take the backend out of rotation.
     public var isAvailable: Bool
@@ -42,4 +43,12 @@ public protocol Balancer: Sendable {
         context: PickContext,
         random: inout some RandomNumberGenerator
     ) -> Int?
+
+    /// Told when a request that this balancer sent to `backend` has its response head (or
+    /// failed), with how long that took. Latency-aware strategies learn from it; others ignore it.
+    mutating func observe(backend: Int, latencyNanoseconds: UInt64, nowNanoseconds: UInt64)
+}
+
+extension Balancer {
+    public mutating func observe(backend: Int, latencyNanoseconds: UInt64, nowNanoseconds: UInt64) {}
 }

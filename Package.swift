@@ -27,10 +27,10 @@ let package = Package(
         // Control: the typed configuration, its loading, validation and the immutable Snapshot.
         .target(
             name: "SluiceConfig",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["SluiceBalancing", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
-        // Policy: balancing algorithms over plain values. No NIO.
+        // Policy: balancing algorithms, stable hash, health state machines over plain values. No NIO.
         .target(name: "SluiceBalancing", swiftSettings: strict),
         // Data path: listeners, HTTP/1.1 codec, forwarding, upstream pools, lifecycle.
         .target(
@@ -64,6 +64,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: strict
+        ),
+        // On demand, not a test: ns per pick and a slow-backend simulation (README, "Balancing").
+        .executableTarget(
+            name: "sluice-balancer-bench",
+            dependencies: ["SluiceBalancing"],
+            path: "Benchmarks/BalancerBench",
             swiftSettings: strict
         ),
         .testTarget(name: "SluiceConfigTests", dependencies: ["SluiceConfig"], swiftSettings: strict),

@@ -4,10 +4,23 @@
 public enum ConfigSchema {
     static let root = ["event_loops", "listeners", "clusters", "routes", "limits", "timeouts", "headers", "access_log"]
     static let listener = ["name", "address", "port"]
-    static let cluster = ["name", "balancer", "backends", "pool"]
-    static let backend = ["address", "weight"]
+    static let cluster = [
+        "name", "balancer", "hash", "backends", "pool", "health_check", "outlier_detection", "circuit_breaker", "retries",
+        "slow_start", "panic_threshold",
+    ]
+    static let hash = ["key", "virtual_nodes", "maglev_table_size", "balance_factor"]
+    static let backend = ["address", "weight", "drain"]
     static let pool = ["max_idle", "idle_timeout"]
-    static let route = ["name", "match", "cluster", "limits", "timeouts"]
+    static let healthCheck = [
+        "type", "method", "path", "host", "expect_status", "body_contains", "interval", "jitter", "timeout", "rise", "fall",
+    ]
+    static let outlier = [
+        "consecutive_5xx", "consecutive_gateway_failures", "base_ejection_time", "max_ejection_time", "max_ejection_percent",
+    ]
+    static let circuitBreaker = ["max_in_flight", "max_pending_connects"]
+    static let retries = ["max_retries", "per_try_timeout", "on_status", "budget_percent", "budget_min_per_second", "replay_buffer"]
+    static let route = ["name", "match", "cluster", "limits", "timeouts", "hedge"]
+    static let hedge = ["delay"]
     static let match = ["host", "path_prefix", "method"]
     static let limits = ["max_connections", "max_header_bytes", "max_header_count", "max_uri_bytes", "max_body_bytes"]
     static let timeouts = [
@@ -26,12 +39,18 @@ public enum ConfigSchema {
         return root
             + under("listeners[]", listener)
             + under("clusters[]", cluster)
+            + under("clusters[].hash", hash)
             + under("clusters[].backends[]", backend)
             + under("clusters[].pool", pool)
+            + under("clusters[].health_check", healthCheck)
+            + under("clusters[].outlier_detection", outlier)
+            + under("clusters[].circuit_breaker", circuitBreaker)
+            + under("clusters[].retries", retries)
             + under("routes[]", route)
             + under("routes[].match", match)
             + under("routes[].limits", routeLimits)
             + under("routes[].timeouts", routeTimeouts)
+            + under("routes[].hedge", hedge)
             + under("limits", limits)
             + under("timeouts", timeouts)
             + under("headers", headers)

@@ -49,62 +49,6 @@ public struct ListenerConfig: Sendable, Equatable {
     }
 }
 
-public enum BalancerKind: String, Sendable, Equatable, CaseIterable {
-    case roundRobin = "round_robin"
-    case weightedRoundRobin = "weighted_round_robin"
-}
-
-public struct BackendConfig: Sendable, Equatable {
-    /// Key `address`: `host:port` (IPv6 as `[::1]:port`). Required.
-    public var host: String
-    public var port: Int
-    /// Key `weight`, default 1, at least 1.
-    public var weight: Int
-
-    public init(host: String, port: Int, weight: Int = 1) {
-        self.host = host
-        self.port = port
-        self.weight = weight
-    }
-
-    public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-}
-
-public struct PoolConfig: Sendable, Equatable {
-    /// Key `max_idle`: idle keep-alive connections kept per backend per event loop, default 32.
-    public var maxIdle: Int
-    /// Key `idle_timeout`: an idle pooled connection is closed after this, default 60s.
-    public var idleTimeout: Duration
-
-    public init(maxIdle: Int = 32, idleTimeout: Duration = .seconds(60)) {
-        self.maxIdle = maxIdle
-        self.idleTimeout = idleTimeout
-    }
-}
-
-public struct ClusterConfig: Sendable, Equatable {
-    /// Key `name`. Required, unique.
-    public var name: String
-    /// Key `balancer`, default `round_robin`.
-    public var balancer: BalancerKind
-    /// Key `backends`, default empty (every request to the cluster is then answered 503).
-    public var backends: [BackendConfig]
-    /// Key `pool`.
-    public var pool: PoolConfig
-
-    public init(
-        name: String,
-        balancer: BalancerKind = .roundRobin,
-        backends: [BackendConfig] = [],
-        pool: PoolConfig = PoolConfig()
-    ) {
-        self.name = name
-        self.balancer = balancer
-        self.backends = backends
-        self.pool = pool
-    }
-}
-
 public struct RouteMatch: Sendable, Equatable {
     /// Key `host`: exact (`api.example.com`) or leading wildcard (`*.example.com`); nil = any host.
     public var host: String?
@@ -131,19 +75,23 @@ public struct RouteConfig: Sendable, Equatable {
     public var limits: RouteLimits
     /// Key `timeouts`: per-route overrides of the upstream timeouts.
     public var timeouts: RouteTimeouts
+    /// Key `hedge`: nil (absent) = no hedging.
+    public var hedge: HedgeConfig?
 
     public init(
         name: String = "route-0",
         match: RouteMatch = RouteMatch(),
         cluster: String,
         limits: RouteLimits = RouteLimits(),
-        timeouts: RouteTimeouts = RouteTimeouts()
+        timeouts: RouteTimeouts = RouteTimeouts(),
+        hedge: HedgeConfig? = nil
     ) {
         self.name = name
         self.match = match
         self.cluster = cluster
         self.limits = limits
         self.timeouts = timeouts
+        self.hedge = hedge
     }
 }
 

@@ -141,7 +141,7 @@ import Testing
           format: xml
         """
         #expect(issues(yaml) == [
-            #"test.yaml:3: clusters[0].balancer: unknown balancer "foo"; expected one of round_robin, weighted_round_robin"#,
+            #"test.yaml:3: clusters[0].balancer: unknown balancer "foo"; expected one of round_robin, weighted_round_robin, random, weighted_random, least_connections, power_of_two, peak_ewma, ip_hash, consistent_hash, rendezvous, maglev"#,
             #"test.yaml:5: access_log.format: unknown format "xml"; expected one of json, plain"#,
         ])
     }
@@ -256,7 +256,7 @@ import Testing
         #expect(issues(yaml) == [
             "test.yaml:2: limits.max_connections: must be at least 1, got 0",
             "test.yaml:3: limits.max_header_count: must be at least 1, got -1",
-            "test.yaml:6: clusters[0].backends[0].weight: must be at least 1, got 0",
+            "test.yaml:6: clusters[0].backends[0].weight: must be between 1 and 1000000, got 0",
             "test.yaml:7: clusters[0].pool.max_idle: must be at least 0, got -1",
         ])
     }

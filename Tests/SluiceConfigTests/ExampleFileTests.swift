@@ -40,6 +40,16 @@ import Testing
         let web = try #require(config.clusters.first)
         #expect(web.balancer == .roundRobin)
         #expect(web.pool == PoolConfig())
+        #expect(web.hash == HashConfig())
+        #expect(web.outlierDetection == OutlierConfig())
+        #expect(web.circuitBreaker == CircuitBreakerConfig())
+        #expect(web.retries == RetryConfig())
+        #expect(web.panicThreshold == 50 && web.slowStart == .zero)
+        // The example shows a health check; its other values are the defaults.
+        var check = try #require(web.healthCheck)
+        #expect(check.path == "/healthz" && check.host == "web.internal" && check.bodyContains == "ok")
+        (check.path, check.host, check.bodyContains) = ("/", nil, nil)
+        #expect(check == HealthCheckConfig())
         #expect(web.backends.first?.weight == 1)
     }
 

@@ -31,6 +31,7 @@ import Testing
     @Test func responseHeaderTimeoutIs504() async throws {
         try await withProxy(configure: { config in
             config.routes[0].timeouts.upstreamHeader = .milliseconds(300)
+            config.clusters[0].retries.maxRetries = 0  // a retry would be a third connection
         }) { proxy, backend in
             let out = Curl.parse(try Curl.run(["-i", "\(proxy.url)/slow?ms=5000"]).stdout)
             #expect(out.status == 504)

@@ -2,34 +2,6 @@ import NIOCore
 import SluiceBalancing
 import SluiceConfig
 
-/// Balancing state of one cluster on one event loop: the algorithm's own state and what it
-/// sees of each backend.
-final class ClusterLoopState {
-    let config: ClusterConfig
-    var views: [BackendView]
-    let pools: [BackendPool]
-    /// `host:port` of each backend, formatted once.
-    let addresses: [String]
-    private var roundRobin = RoundRobin()
-    private var weightedRoundRobin = WeightedRoundRobin()
-
-    init(config: ClusterConfig, pools: [BackendPool]) {
-        self.config = config
-        views = config.backends.map { BackendView(weight: $0.weight) }
-        addresses = config.backends.map(\.address)
-        self.pools = pools
-    }
-
-    /// Concrete balancer types rather than `any Balancer`, so that the per-request call is
-    /// direct and specialised.
-    func pick(random: inout FastRandom) -> Int? {
-        switch config.balancer {
-        case .roundRobin: roundRobin.pick(from: views, context: PickContext(), random: &random)
-        case .weightedRoundRobin: weightedRoundRobin.pick(from: views, context: PickContext(), random: &random)
-        }
-    }
-}
-
 /// Everything hot on the request path that belongs to one event loop (DESIGN.md: round-robin
 /// cursors and connection pools live per loop). Only its loop touches it.
 final class LoopState {
@@ -55,8 +27,13 @@ final class LoopState {
         for channel in clients.values { channel.pipeline.fireUserInboundEventTriggered(DrainTimedOut()) }
     }
 
-    init(eventLoop: any EventLoop) {
+    private let healthRegistry: HealthRegistry
+    private let loopCount: Int
+
+    init(eventLoop: any EventLoop, health: HealthRegistry, loopCount: Int) {
         self.eventLoop = eventLoop
+        healthRegistry = health
+        self.loopCount = loopCount
     }
 
     func cluster(named name: String, in snapshot: Snapshot) -> ClusterLoopState? {
@@ -79,7 +56,8 @@ final class LoopState {
                 newPools[key] = pool
                 return pool
             }
-            newClusters[cluster.name] = ClusterLoopState(config: cluster, pools: clusterPools)
+            newClusters[cluster.name] = ClusterLoopState(
+                config: cluster, health: healthRegistry.health(for: cluster), pools: clusterPools, loopCount: loopCount)
         }
         for (key, pool) in pools where newPools[key] == nil { pool.closeAll() }
         pools = newPools

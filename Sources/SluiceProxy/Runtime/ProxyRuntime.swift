@@ -12,6 +12,7 @@ final class ProxyRuntime: Sendable {
     let logger: Logger
     let accessLog: AccessLog
     private let loops: [ObjectIdentifier: LoopBound]
+    let health: HealthRegistry
 
     /// LoopState is confined to its event loop; this box only carries it across the
     /// initializer boundary, and every use asserts it is on that loop.
@@ -23,9 +24,10 @@ final class ProxyRuntime: Sendable {
         current = NIOLockedValueBox(snapshot)
         self.logger = logger
         accessLog = AccessLog(config: snapshot.config.accessLog, logger: accessLogger)
+        health = HealthRegistry(logger: logger)
         var loops: [ObjectIdentifier: LoopBound] = [:]
         for loop in eventLoops {
-            loops[ObjectIdentifier(loop)] = LoopBound(state: LoopState(eventLoop: loop))
+            loops[ObjectIdentifier(loop)] = LoopBound(state: LoopState(eventLoop: loop, health: health, loopCount: eventLoops.count))
         }
         self.loops = loops
     }

@@ -1,3 +1,4 @@
+import Atomics
 import NIOCore
 import NIOHTTP1
 import SluiceBalancing
@@ -14,12 +15,25 @@ final class Exchange {
     let requestID: String
     let route: ResolvedRoute
     let cluster: ClusterLoopState
-    let backendIndex: Int
-    let upstreamHead: HTTPRequestHead
+    /// The backend of the current try.
+    var backendIndex: Int
+    /// The request's affinity key for the hash strategies, kept for retries.
+    let hashKey: UInt64?
+    /// Tries started so far, and their backends, so that a retry goes elsewhere.
+    private(set) var tries = 0
+    private(set) var tried: [Int] = []
+    var upstreamHead: HTTPRequestHead
     let framing: BodyFraming
     let headerPolicy: HeaderPolicy
-    /// The route's timers, converted once rather than per body chunk.
+    /// The request as sent so far (body parts and end), for a retry on another backend; nil
+    /// once the body outgrew `retries.replay_buffer`.
+    private(set) var replay: [HTTPClientRequestPart]? = []
+    private var replayBytes = 0
+    private let replayLimit: Int
+    /// The route's timers, converted once rather than per body chunk; `headerTimeout` is the
+    /// per-try timeout when one is set.
     let headerTimeout: TimeAmount
+    let headerLimit: Duration
     let idleTimeout: TimeAmount
     /// `client_send`: how long the client may keep its socket full.
     let sendTimeout: TimeAmount
@@ -30,7 +44,7 @@ final class Exchange {
     /// Request parts that arrived before the upstream connection did.
     var pending: [HTTPClientRequestPart] = []
     var upstreamNeedsFlush = false
-    var countedInFlight = true
+    var countedInFlight = false
     /// Whether the current upstream connection came from the pool having served before.
     var onReusedConnection = false
     var retriedOnFreshConnection = false
@@ -53,6 +67,7 @@ final class Exchange {
         route: ResolvedRoute,
         cluster: ClusterLoopState,
         backendIndex: Int,
+        hashKey: UInt64?,
         upstreamHead: HTTPRequestHead,
         framing: BodyFraming,
         headerPolicy: HeaderPolicy,
@@ -68,31 +83,71 @@ final class Exchange {
         self.route = route
         self.cluster = cluster
         self.backendIndex = backendIndex
+        self.hashKey = hashKey
         self.upstreamHead = upstreamHead
         self.framing = framing
         self.headerPolicy = headerPolicy
-        headerTimeout = TimeAmount(route.upstreamHeader)
+        let perTry = cluster.config.retries.perTryTimeout
+        headerLimit = perTry > .zero ? min(perTry, route.upstreamHeader) : route.upstreamHeader
+        headerTimeout = TimeAmount(headerLimit)
+        replayLimit = cluster.config.retries.replayBuffer
         idleTimeout = TimeAmount(route.upstreamIdle)
         sendTimeout = TimeAmount(clientSend)
         self.clientKeepAlive = clientKeepAlive
     }
 
     var pool: BackendPool { cluster.pools[backendIndex] }
-
-    /// A request that may be sent again as it is: no body, and a method RFC 9110 calls idempotent.
-    var isReplayable: Bool {
-        guard framing == .none else { return false }
-        switch method {
-        case .GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE: return true
-        default: return false
-        }
-    }
+    var backend: BackendHealth { cluster.health.backends[backendIndex] }
     var backendAddress: String { cluster.addresses[backendIndex] }
 
-    /// Gives back the backend's in-flight slot exactly once, however the exchange ends.
+    /// Idempotent (RFC 9110 §9.2.2): sending it twice has the effect of sending it once.
+    var isIdempotent: Bool {
+        switch method {
+        case .GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE: true
+        default: false
+        }
+    }
+
+    /// A request that may be sent again as it is: idempotent, and all of it that was sent is
+    /// still at hand.
+    var isReplayable: Bool { isIdempotent && replay != nil }
+
+    /// Starts a try on `backendIndex`: takes its in-flight slot; returns the try's number.
+    func beginTry() -> Int {
+        tries += 1
+        tried.append(backendIndex)
+        backend.inFlight.wrappingIncrement(ordering: .relaxed)
+        countedInFlight = true
+        upstreamStarted = nil
+        return tries
+    }
+
+    /// Keeps a part that went upstream, while the body fits the replay buffer.
+    func keepForReplay(_ part: HTTPClientRequestPart) {
+        guard replay != nil else { return }
+        if case .body(.byteBuffer(let buffer)) = part {
+            replayBytes += buffer.readableBytes
+            if replayBytes > replayLimit {
+                replay = nil
+                return
+            }
+        }
+        replay?.append(part)
+    }
+
+    /// Moves what was sent back into `pending`, for the next try to send first.
+    func rewindForRetry(to index: Int) {
+        backendIndex = index
+        pending = (replay ?? []) + pending
+        replay = []
+        replayBytes = 0
+        onReusedConnection = false
+    }
+
+    /// Gives back the backend's in-flight slot exactly once, however the try ends.
     func releaseInFlight() {
         guard countedInFlight else { return }
         countedInFlight = false
-        cluster.views[backendIndex].inFlight -= 1
+        backend.inFlight.wrappingDecrement(ordering: .relaxed)
     }
 }

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import SluiceBalancing
 import SluiceConfig
 
 /// What `ProxyHandler` needs to answer a request itself, captured from its head.
@@ -45,39 +46,18 @@ extension ProxyHandler: UpstreamDelegate {
     func upstreamFailed(_ error: any Error) {
         guard let exchange else { return }
         if error is HTTPParserError {
-            fail(exchange, .badGateway, "invalid response from upstream \(exchange.backendAddress)", detail: "\(error)")
+            exchange.upstreamReusable = false
+            backendFailed(exchange, .serverError, .badGateway, "invalid response from upstream \(exchange.backendAddress)",
+                          detail: "\(error)", retryable: false)
         } else if !retryOnFreshConnection(exchange) {
-            fail(exchange, .badGateway, "upstream \(exchange.backendAddress) failed", detail: "\(error)")
+            backendFailed(exchange, .reset, .badGateway, "upstream \(exchange.backendAddress) failed", detail: "\(error)")
         }
     }
 
     func upstreamClosed() {
         guard let exchange else { return }
         if retryOnFreshConnection(exchange) { return }
-        fail(exchange, .badGateway, "upstream \(exchange.backendAddress) closed the connection")
-    }
-
-    /// A pooled connection that the backend closed just as Sluice reused it (its FIN crossing
-    /// the request) says nothing about the backend: a replayable request goes once more, on a
-    /// new connection, as nginx does. Everything else fails as it is.
-    func retryOnFreshConnection(_ exchange: Exchange) -> Bool {
-        guard exchange.onReusedConnection, !exchange.retriedOnFreshConnection, !exchange.responseStarted,
-              exchange.isReplayable else { return false }
-        exchange.retriedOnFreshConnection = true
-        exchange.onReusedConnection = false
-        exchange.connection?.close()
-        exchange.connection = nil
-        upstreamTimer?.clear()  // the exchange itself goes on, so not endUpstream
-        if exchange.requestEnded { exchange.pending = [.end(nil)] }
-        runtime.logger.debug("retrying on a new connection after a stale pooled one", metadata: ["request_id": "\(exchange.requestID)"])
-        exchange.pool.acquire(connectTimeout: TimeAmount(exchange.route.upstreamConnect), fresh: true) { result in
-            guard self.exchange === exchange else {
-                if case .success(let connection) = result { exchange.pool.release(connection) }
-                return
-            }
-            self.connected(result, exchange)
-        }
-        return true
+        backendFailed(exchange, .reset, .badGateway, "upstream \(exchange.backendAddress) closed the connection")
     }
 
     // MARK: failures and local answers
@@ -103,7 +83,8 @@ extension ProxyHandler: UpstreamDelegate {
                     close: !(exchange.requestEnded && exchange.clientKeepAlive))
     }
 
-    func answer(_ local: LocalAnswer, _ status: HTTPResponseStatus, _ reason: String, close: Bool, route: String? = nil) {
+    func answer(_ local: LocalAnswer, _ status: HTTPResponseStatus, _ reason: String, close: Bool, route: String? = nil,
+                retryAfter: Int = 1) {
         if runtime.accessLog.config.enabled {
             runtime.accessLog.record(AccessLogEntry(
                 client: peer.ip, method: local.method.rawValue, path: local.uri, status: Int(status.code),
@@ -111,11 +92,13 @@ extension ProxyHandler: UpstreamDelegate {
                 upstreamNanos: nil, requestID: local.requestID, route: route, error: reason
             ))
         }
-        writeAnswer(status, reason, version: local.version, requestID: local.requestID, idHeader: local.idHeader, close: close)
+        writeAnswer(status, reason, version: local.version, requestID: local.requestID, idHeader: local.idHeader, close: close,
+                    retryAfter: retryAfter)
     }
 
     /// A response Sluice writes itself: `reason` as a one-line body.
-    func writeAnswer(_ status: HTTPResponseStatus, _ reason: String, version: HTTPVersion, requestID: String, idHeader: String, close: Bool) {
+    func writeAnswer(_ status: HTTPResponseStatus, _ reason: String, version: HTTPVersion, requestID: String, idHeader: String, close: Bool,
+                     retryAfter: Int = 1) {
         guard let context else { return }
         let close = close || quiescing
         closing = closing || close
@@ -124,7 +107,7 @@ extension ProxyHandler: UpstreamDelegate {
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         headers.add(name: "Content-Length", value: String(text.utf8.count))
         headers.add(name: idHeader, value: requestID)
-        if status == .serviceUnavailable { headers.add(name: "Retry-After", value: "1") }
+        if status == .serviceUnavailable { headers.add(name: "Retry-After", value: String(retryAfter)) }
         if close { headers.add(name: "Connection", value: "close") }
         let head = HTTPResponseHead(version: version == .http1_0 ? .http1_0 : .http1_1, status: status, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
@@ -174,9 +157,11 @@ extension ProxyHandler: UpstreamDelegate {
         if exchange.waitingOnClient {
             fail(exchange, .requestTimeout, "client stopped reading the response (client_send)")
         } else if exchange.responseStarted {
-            fail(exchange, .gatewayTimeout, "upstream idle timeout (\(exchange.route.upstreamIdle)) from \(exchange.backendAddress)")
+            backendFailed(exchange, .timeout, .gatewayTimeout,
+                          "upstream idle timeout (\(exchange.route.upstreamIdle)) from \(exchange.backendAddress)")
         } else {
-            fail(exchange, .gatewayTimeout, "upstream response header timeout (\(exchange.route.upstreamHeader)) from \(exchange.backendAddress)")
+            backendFailed(exchange, .timeout, .gatewayTimeout,
+                          "upstream response header timeout (\(exchange.headerLimit)) from \(exchange.backendAddress)")
         }
     }
 

@@ -1,3 +1,4 @@
+import Atomics
 import DequeModule
 import Logging
 import NIOCore
@@ -136,9 +137,16 @@ final class ProxyHandler: ChannelDuplexHandler {
         if case .length(let length) = framing, route.maxBodyBytes > 0, length > route.maxBodyBytes {
             return answer(local, .payloadTooLarge, "request body larger than \(route.maxBodyBytes) bytes", close: true, route: route.name)
         }
-        guard let cluster = loop.cluster(named: route.cluster, in: snapshot), let index = cluster.pick(random: &loop.random) else {
-            return answer(local, .serviceUnavailable, "no backend available in cluster \(route.cluster)", close: closeLocal, route: route.name)
+        guard let cluster = loop.cluster(named: route.cluster, in: snapshot) else {
+            return answer(local, .serviceUnavailable, "cluster \(route.cluster) has no state", close: closeLocal, route: route.name)
         }
+        let hashKey = self.hashKey(for: head, cluster: cluster.config, policy: policy)
+        let now = NIODeadline.now().uptimeNanoseconds
+        guard let index = cluster.pick(hashKey: hashKey, excluding: [], now: now, random: &loop.random) else {
+            return answer(local, .serviceUnavailable, "no backend available in cluster \(route.cluster)", close: closeLocal,
+                          route: route.name, retryAfter: cluster.retryAfterSeconds(now: now))
+        }
+        cluster.retryBudget.recordRequest(now: now)
 
         nextExchangeID += 1
         let exchange = Exchange(
@@ -148,6 +156,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             route: route,
             cluster: cluster,
             backendIndex: index,
+            hashKey: hashKey,
             upstreamHead: HeaderRewriting.upstreamHead(
                 from: head, framing: framing, peer: peer, policy: policy, requestID: requestID,
                 backendAddress: cluster.addresses[index]
@@ -158,18 +167,34 @@ final class ProxyHandler: ChannelDuplexHandler {
             clientKeepAlive: keepAlive
         )
         self.exchange = exchange
-        cluster.views[index].inFlight += 1
 
         if hasBody, head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
         // Nothing more is read from the client until the upstream can take it.
         pauseReads()
-        let id = exchange.id
+        startTry(exchange)
+    }
+
+    /// The affinity key, computed only for the strategies that use one.
+    private func hashKey(for head: HTTPRequestHead, cluster: ClusterConfig, policy: HeaderPolicy) -> UInt64? {
+        guard cluster.balancer.usesHashKey else { return nil }
+        let clientIP = HashKey.clientIP(head: head, peer: peer, trusted: policy.trustedProxies)
+        if cluster.balancer == .ipHash { return HashKey.ipHash(clientIP: clientIP) }
+        return HashKey.compute(cluster.hash.key, head: head, clientIP: clientIP)
+    }
+
+    /// One try: a backend's in-flight slot, then a pooled or new connection to it.
+    func startTry(_ exchange: Exchange, freshConnection: Bool = false) {
+        let attempt = exchange.beginTry()
         let pool = exchange.pool
-        pool.acquire(connectTimeout: TimeAmount(route.upstreamConnect)) { result in
-            guard let exchange = self.exchange, exchange.id == id else {
-                // The client left while we connected; the connection carried nothing yet.
+        let backend = exchange.backend
+        let connecting = freshConnection || !pool.hasIdleConnection
+        if connecting { backend.pendingConnects.wrappingIncrement(ordering: .relaxed) }
+        pool.acquire(connectTimeout: TimeAmount(exchange.route.upstreamConnect), fresh: freshConnection) { result in
+            if connecting { backend.pendingConnects.wrappingDecrement(ordering: .relaxed) }
+            guard let current = self.exchange, current === exchange, exchange.tries == attempt else {
+                // The client left, or this try was given up, while it connected.
                 if case .success(let connection) = result { pool.release(connection) }
                 return
             }
@@ -181,9 +206,11 @@ final class ProxyHandler: ChannelDuplexHandler {
         switch result {
         case .failure(let error):
             if case UpstreamConnectError.timeout = error {
-                fail(exchange, .gatewayTimeout, "upstream connect timeout to \(exchange.backendAddress)")
+                backendFailed(exchange, .timeout, .gatewayTimeout, "upstream connect timeout to \(exchange.backendAddress)",
+                              connecting: true)
             } else {
-                fail(exchange, .badGateway, "upstream connect failed to \(exchange.backendAddress)", detail: "\(error)")
+                backendFailed(exchange, .connectFailure, .badGateway, "upstream connect failed to \(exchange.backendAddress)",
+                              detail: "\(error)", connecting: true)
             }
         case .success(let connection):
             exchange.connection = connection
@@ -192,7 +219,10 @@ final class ProxyHandler: ChannelDuplexHandler {
             connection.handler.delegate = self
             exchange.upstreamStarted = .now()
             connection.write(.head(exchange.upstreamHead))
-            for part in exchange.pending { connection.write(part) }
+            for part in exchange.pending {
+                connection.write(part)
+                exchange.keepForReplay(part)
+            }
             exchange.pending = []
             connection.flush()
             // A synchronous failure of that flush may have ended this exchange already.
@@ -215,6 +245,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         if let connection = exchange.connection {
             connection.write(.body(.byteBuffer(body)))
+            exchange.keepForReplay(.body(.byteBuffer(body)))
             exchange.upstreamNeedsFlush = true
         } else {
             exchange.pending.append(.body(.byteBuffer(body)))
@@ -227,6 +258,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         exchange.requestEnded = true
         if let connection = exchange.connection {
             connection.write(.end(HeaderRewriting.trailers(trailers)))
+            exchange.keepForReplay(.end(HeaderRewriting.trailers(trailers)))
             connection.flush()
             exchange.upstreamNeedsFlush = false
             if !exchange.responseStarted { armHeaderTimer(exchange) }
@@ -253,9 +285,13 @@ final class ProxyHandler: ChannelDuplexHandler {
             return fail(exchange, .badGateway, "upstream \(exchange.backendAddress) switched protocols unasked")
         }
         exchange.upstreamReusable = head.isKeepAlive
-        if let started = exchange.upstreamStarted {
-            exchange.upstreamHeadNanos = UInt64(max(0, (NIODeadline.now() - started).nanoseconds))
-        }
+        let now = NIODeadline.now()
+        let latency = exchange.upstreamStarted.map { UInt64(max(0, (now - $0).nanoseconds)) } ?? 0
+        exchange.upstreamHeadNanos = latency
+        let serverError = exchange.status >= 500
+        if serverError, retryStatus(exchange) { return }
+        exchange.cluster.record(serverError ? .serverError : .success, backend: exchange.backendIndex,
+                                latencyNanoseconds: latency, now: now.uptimeNanoseconds)
         // An HTTP/1.0 client cannot take chunked framing: a body without a length ends at close.
         if exchange.version == .http1_0, !head.headers.contains(name: "content-length") {
             exchange.clientKeepAlive = false

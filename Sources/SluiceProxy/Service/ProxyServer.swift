@@ -14,11 +14,19 @@ public final class ProxyServer: Sendable {
 
     private let group: any EventLoopGroup
     private let ownsGroup: Bool
-    private let runtime: ProxyRuntime
+    /// Internal for tests that reach into shared health state.
+    let runtime: ProxyRuntime
     /// One per listener (a helper collects one server channel's children). Released before
     /// the event loops stop, since a helper's deinit completes a promise on them.
     private let quiescing = NIOLockedValueBox<[ServerQuiescingHelper]>([])
     private let channels = NIOLockedValueBox<[any Channel]>([])
+    private let checkers = NIOLockedValueBox<[LoopBoundChecker]>([])
+
+    /// A checker lives on its event loop; this only carries it to `shutdown`, which stops it there.
+    private struct LoopBoundChecker: @unchecked Sendable {
+        let checker: HealthChecker
+        let eventLoop: any EventLoop
+    }
 
     /// - Parameters:
     ///   - group: the event loops to run on; nil creates `event_loops` threads (0 = one per core).
@@ -55,7 +63,24 @@ public final class ProxyServer: Sendable {
             if let address = channel.localAddress { bound.append(address) }
             runtime.logger.info("listening", metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress?.description ?? "?")"])
         }
+        try await startHealthChecks()
         return bound
+    }
+
+    /// One checker per cluster with `health_check`, each on an event loop of its own choosing.
+    private func startHealthChecks() async throws {
+        let runtime = self.runtime
+        for cluster in runtime.snapshot.config.clusters {
+            guard let check = cluster.healthCheck, !cluster.backends.isEmpty else { continue }
+            let loop = group.next()
+            let health = runtime.health.health(for: cluster)
+            let bound = try await loop.submit {
+                let checker = HealthChecker(config: cluster, check: check, health: health, eventLoop: loop, logger: runtime.logger)
+                checker.start()
+                return LoopBoundChecker(checker: checker, eventLoop: loop)
+            }.get()
+            checkers.withLockedValue { $0.append(bound) }
+        }
     }
 
     /// Stops accepting, lets in-flight requests finish (idle keep-alive connections close at
@@ -101,6 +126,11 @@ public final class ProxyServer: Sendable {
         }
         for channel in listeners { try? await channel.close() }
         quiescing.withLockedValue { $0 = [] }
+        let running = checkers.withLockedValue { checkers in
+            defer { checkers = [] }
+            return checkers
+        }
+        for bound in running { try? await bound.eventLoop.submit { bound.checker.stop() }.get() }
         await onEveryLoop { $0.closeIdleConnections() }
         if ownsGroup { try await group.shutdownGracefully() }
     }

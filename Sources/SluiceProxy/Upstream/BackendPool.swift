@@ -49,6 +49,8 @@ final class BackendPool {
         connect(timeout: connectTimeout, completion)
     }
 
+    var hasIdleConnection: Bool { !idle.isEmpty }
+
     /// Returns a connection after a complete, keep-alive exchange.
     func release(_ connection: UpstreamConnection) {
         connection.handler.delegate = nil

@@ -22,6 +22,7 @@ final class TestBackend: Sendable {
     private let requests = ManagedAtomic(0)
     private let streamed = ManagedAtomic(0)
     private let lastHead = NIOLockedValueBox<HTTPRequestHead?>(nil)
+    private let children = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
 
     var port: Int { channel.localAddress!.port! }
     var address: String { "127.0.0.1:\(port)" }
@@ -38,21 +39,31 @@ final class TestBackend: Sendable {
         self.channel = channel
     }
 
-    static func start(name: String = "backend", group: any EventLoopGroup) async throws -> TestBackend {
+    /// `port` 0 lets the OS choose; a fixed one restarts a killed backend where it was.
+    static func start(name: String = "backend", port: Int = 0, group: any EventLoopGroup) async throws -> TestBackend {
         let box = NIOLockedValueBox<TestBackend?>(nil)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let backend = box.withLockedValue { $0 }!
+                    // A restarted backend's port can be hit (a health check) before `start` returns.
+                    guard let backend = box.withLockedValue({ $0 }) else {
+                        channel.close(promise: nil)
+                        return
+                    }
                     backend.accepted.wrappingIncrement(ordering: .relaxed)
                     backend.open.wrappingIncrement(ordering: .relaxed)
-                    channel.closeFuture.whenComplete { _ in backend.open.wrappingDecrement(ordering: .relaxed) }
+                    let key = ObjectIdentifier(channel)
+                    backend.children.withLockedValue { $0[key] = channel }
+                    channel.closeFuture.whenComplete { _ in
+                        backend.open.wrappingDecrement(ordering: .relaxed)
+                        backend.children.withLockedValue { $0[key] = nil }
+                    }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(BackendHandler(backend: backend))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: "127.0.0.1", port: port).get()
         let backend = TestBackend(name: name, channel: channel)
         box.withLockedValue { $0 = backend }
         return backend
@@ -60,6 +71,12 @@ final class TestBackend: Sendable {
 
     func stop() async {
         try? await channel.close()
+    }
+
+    /// As a crashed backend: the listener and every open connection close at once.
+    func kill() async {
+        try? await channel.close()
+        for child in children.withLockedValue({ Array($0.values) }) { try? await child.close() }
     }
 
     fileprivate func didStream(_ count: Int) { streamed.wrappingIncrement(by: count, ordering: .relaxed) }

@@ -1,0 +1,125 @@
+import Atomics
+import Logging
+import NIOConcurrencyHelpers
+import SluiceBalancing
+import SluiceConfig
+
+/// What every event loop shares about one backend. Read on every pick, so plain atomics;
+/// only outlier bookkeeping takes a lock, and only while a failure streak is open.
+final class BackendHealth: Sendable {
+    let address: String
+    let inFlight = ManagedAtomic<Int>(0)
+    let pendingConnects = ManagedAtomic<Int>(0)
+    /// The active checks' verdict. True until a check says otherwise, as nginx and HAProxy
+    /// start, so that traffic flows before the first round of checks.
+    let activelyHealthy = ManagedAtomic<Bool>(true)
+    /// Monotonic nanoseconds until which outlier detection keeps the backend out; 0 = never ejected.
+    let ejectedUntil = ManagedAtomic<UInt64>(0)
+    /// When it last came back from an active-check failure, for slow start; 0 = since start.
+    let recoveredAt = ManagedAtomic<UInt64>(0)
+    /// `drain: true`: no new requests, in-flight ones finish.
+    let draining: ManagedAtomic<Bool>
+    /// Set by a failure, so that a success takes the outlier lock only when it ends a streak.
+    fileprivate let streakOpen = ManagedAtomic<Bool>(false)
+
+    init(config: BackendConfig) {
+        address = config.address
+        draining = ManagedAtomic(config.drain)
+    }
+
+    func isEjected(now: UInt64) -> Bool { ejectedUntil.load(ordering: .relaxed) > now }
+
+    /// The later of its last recovery and its last ejection's end: where slow start begins.
+    func availableSince() -> UInt64 {
+        max(recoveredAt.load(ordering: .relaxed), ejectedUntil.load(ordering: .relaxed))
+    }
+}
+
+/// One cluster's health, shared by every event loop: per-backend state and the passive
+/// outlier detector (Envoy's consecutive-failure rules) fed by every response.
+final class ClusterHealth: Sendable {
+    let name: String
+    let backends: [BackendHealth]
+    private let detector: NIOLockedValueBox<OutlierDetector>
+    private let logger: Logger
+
+    init(config: ClusterConfig, logger: Logger) {
+        name = config.name
+        backends = config.backends.map(BackendHealth.init(config:))
+        let outlier = config.outlierDetection
+        detector = NIOLockedValueBox(OutlierDetector(backendCount: config.backends.count, policy: OutlierPolicy(
+            consecutiveServerErrors: outlier.consecutive5xx,
+            consecutiveGatewayFailures: outlier.consecutiveGatewayFailures,
+            baseEjectionTime: outlier.baseEjectionTime.nanoseconds,
+            maxEjectionTime: outlier.maxEjectionTime.nanoseconds,
+            maxEjectionPercent: outlier.maxEjectionPercent
+        )))
+        self.logger = logger
+    }
+
+    /// Feeds outlier detection with how one try ended.
+    func record(_ outcome: UpstreamOutcome, backend index: Int, now: UInt64) {
+        let backend = backends[index]
+        if outcome == .success, !backend.streakOpen.load(ordering: .relaxed) { return }
+        let event = detector.withLockedValue { detector in
+            _ = detector.expire(now: now)
+            return detector.record(outcome, backend: index, now: now)
+        }
+        backend.streakOpen.store(outcome != .success, ordering: .relaxed)
+        switch event {
+        case .ejected(_, let reason, let until)?:
+            backend.ejectedUntil.store(until, ordering: .relaxed)
+            let seconds = Double(until - now) / 1e9
+            logger.warning("backend ejected", metadata: [
+                "cluster": "\(name)", "backend": "\(backend.address)", "reason": "\(reason)", "seconds": "\(seconds)",
+            ])
+        case .ejectionSkipped(_, let reason)?:
+            logger.info("backend is an outlier but max_ejection_percent keeps it in rotation", metadata: [
+                "cluster": "\(name)", "backend": "\(backend.address)", "reason": "\(reason)",
+            ])
+        case nil:
+            break
+        }
+    }
+
+    /// An active check brought the backend back: its outlier record starts clean.
+    func activeCheckRecovered(backend index: Int, now: UInt64) {
+        detector.withLockedValue { $0.reset(backend: index) }
+        backends[index].ejectedUntil.store(0, ordering: .relaxed)
+        backends[index].recoveredAt.store(now, ordering: .relaxed)
+    }
+
+    /// Per-backend outlier state, for logs and the admin API.
+    func outlierState(of index: Int, now: UInt64) -> OutlierBackendState {
+        detector.withLockedValue { $0.state(of: index, now: now) }
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, clamped at zero, for policy code that counts time in UInt64.
+    var nanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        guard seconds >= 0 else { return 0 }
+        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+    }
+}
+
+/// Every cluster's shared health, kept across snapshots while a cluster's backends stay the
+/// same, so that a reload does not forget ejections or check results.
+final class HealthRegistry: Sendable {
+    private let clusters = NIOLockedValueBox<[String: ClusterHealth]>([:])
+    private let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
+
+    func health(for config: ClusterConfig) -> ClusterHealth {
+        clusters.withLockedValue { clusters in
+            if let known = clusters[config.name], known.backends.map(\.address) == config.backends.map(\.address) {
+                return known
+            }
+            let health = ClusterHealth(config: config, logger: logger)
+            clusters[config.name] = health
+            return health
+        }
+    }
+}

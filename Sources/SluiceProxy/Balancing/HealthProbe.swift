@@ -1,0 +1,121 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SluiceConfig
+
+/// One active check of one backend: a TCP connect, or an HTTP request on a connection of its
+/// own (never a pooled one, so a check measures what a new request would meet). Completes
+/// once with the verdict and why.
+enum HealthProbe {
+    struct Verdict {
+        var passed: Bool
+        var reason: String
+    }
+
+    static func run(_ check: HealthCheckConfig, backend: BackendConfig, on eventLoop: any EventLoop,
+                    _ completion: @escaping (Verdict) -> Void) {
+        var finished = false
+        var channel: (any Channel)?
+        let finish: (Verdict) -> Void = { verdict in
+            guard !finished else { return }
+            finished = true
+            channel?.close(promise: nil)
+            completion(verdict)
+        }
+        let timeout = TimeAmount(check.timeout)
+        let timer = eventLoop.assumeIsolated().scheduleTask(in: timeout) { finish(Verdict(passed: false, reason: "timed out after \(check.timeout)")) }
+        let collector = ProbeResponse(limit: 64 * 1024)
+        collector.onEnd = { head, body in
+            timer.cancel()
+            finish(judge(check, head: head, body: body))
+        }
+        collector.onClose = {
+            timer.cancel()
+            finish(Verdict(passed: false, reason: "connection closed before a complete response"))
+        }
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard check.kind == .http else { return }
+                    try channel.pipeline.syncOperations.addHandlers([
+                        HTTPRequestEncoder(),
+                        ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)),
+                    ])
+                }
+            }
+        let connected = (try? SocketAddress(ipAddress: backend.host, port: backend.port)).map { bootstrap.connect(to: $0) }
+            ?? bootstrap.connect(host: backend.host, port: backend.port)
+        connected.assumeIsolated().whenComplete { result in
+            switch result {
+            case .failure(let error):
+                timer.cancel()
+                finish(Verdict(passed: false, reason: "connect failed: \(error)"))
+            case .success(let connectedChannel):
+                channel = connectedChannel
+                if finished { return connectedChannel.close(promise: nil) }
+                guard check.kind == .http else {
+                    timer.cancel()
+                    return finish(Verdict(passed: true, reason: "connected"))
+                }
+                do {
+                    try connectedChannel.pipeline.syncOperations.addHandler(collector)
+                } catch {
+                    timer.cancel()
+                    return finish(Verdict(passed: false, reason: "\(error)"))
+                }
+                var headers = HTTPHeaders()
+                headers.add(name: "Host", value: check.host ?? backend.address)
+                headers.add(name: "User-Agent", value: "sluice-health-check")
+                headers.add(name: "Connection", value: "close")
+                let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: check.method), uri: check.path, headers: headers)
+                connectedChannel.write(HTTPClientRequestPart.head(head), promise: nil)
+                connectedChannel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+            }
+        }
+    }
+
+    static func judge(_ check: HealthCheckConfig, head: HTTPResponseHead, body: ByteBuffer) -> Verdict {
+        let status = Int(head.status.code)
+        guard check.expectStatus.contains(status) else {
+            return Verdict(passed: false, reason: "status \(status), expected \(check.expectStatus.lowerBound)-\(check.expectStatus.upperBound)")
+        }
+        if let needle = check.bodyContains, !String(buffer: body).contains(needle) {
+            return Verdict(passed: false, reason: "body does not contain \"\(needle)\"")
+        }
+        return Verdict(passed: true, reason: "status \(status)")
+    }
+}
+
+/// Collects one response head and up to `limit` body bytes (enough for `body_contains`).
+private final class ProbeResponse: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+
+    let limit: Int
+    var onEnd: ((HTTPResponseHead, ByteBuffer) -> Void)?
+    var onClose: (() -> Void)?
+    private var head: HTTPResponseHead?
+    private var body = ByteBuffer()
+
+    init(limit: Int) { self.limit = limit }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): self.head = head
+        case .body(var part):
+            if body.readableBytes < limit { body.writeBuffer(&part) }
+        case .end:
+            if let head { onEnd?(head, body) }
+            onEnd = nil
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        onClose?()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

@@ -12,8 +12,6 @@ final class ClusterLoopState {
     let addresses: [String]
     /// Per loop, so no request takes a lock for it; the floor per second is split across loops.
     var retryBudget: RetryBudget
-    /// Response-head latency of this loop's tries, for hedging after the observed p95.
-    var latency = LatencyQuantile()
     private var balancer: ClusterBalancer
     private var views: [BackendView]
     private var healthy: [Bool]
@@ -81,7 +79,6 @@ final class ClusterLoopState {
     /// How one try ended: the balancer learns its latency, outlier detection its outcome.
     func record(_ outcome: UpstreamOutcome, backend: Int, latencyNanoseconds: UInt64, now: UInt64) {
         balancer.observe(backend: backend, latencyNanoseconds: latencyNanoseconds, nowNanoseconds: now)
-        if outcome == .success { latency.record(latencyNanoseconds, now: now) }
         health.record(outcome, backend: backend, now: now)
     }
 

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SluiceBalancing
 
 /// Monotonic time in nanoseconds.
 func monotonicNanoseconds() -> UInt64 {
@@ -11,19 +12,7 @@ func monotonicNanoseconds() -> UInt64 {
     return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
 }
 
-/// SplitMix64: seeded, so runs repeat, and a few instructions a draw, so the generator does not
-/// dominate the pick it feeds.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     /// An exponentially distributed value with the given mean.
     mutating func exponential(mean: Double) -> Double {
         -mean * log(1 - Double.random(in: 0..<1, using: &self))

@@ -84,7 +84,7 @@ extension Conversion where T == ClosedRange<Int> {
     static var statusRange: Conversion<ClosedRange<Int>> {
         let expected = "a status or range such as 200 or 200-399"
         return Conversion(expected: expected) { text in
-            let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingSpaces) }
+            let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
             guard (1...2).contains(bounds.count), let low = bounds.first ?? nil, let high = bounds.last ?? nil,
                   (100...599).contains(low), (100...599).contains(high), low <= high
             else { return rejected(expected, text) }
@@ -117,14 +117,5 @@ extension Conversion where T == HashKeyPart {
             default: return .failure(Substitution.Failure("unknown hash key part \"\(text)\"; expected \(expected)"))
             }
         }
-    }
-}
-
-private extension Substring {
-    var trimmingSpaces: Substring {
-        var text = self
-        while text.first == " " { text.removeFirst() }
-        while text.last == " " { text.removeLast() }
-        return text
     }
 }

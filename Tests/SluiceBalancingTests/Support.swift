@@ -1,18 +1,8 @@
 import SluiceBalancing
 
-/// SplitMix64: a seeded generator with good statistical quality, so that distribution tests
-/// are deterministic and still meaningful (FixedRandom's Weyl sequence is too regular for them).
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64 = 42) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// Distribution tests need a generator that is deterministic and still statistically sound
+/// (FixedRandom's Weyl sequence is too regular for them).
+typealias SeededRandom = SplitMix64
 
 /// Pearson's chi-square statistic of observed counts against expected proportions.
 func chiSquare(observed: [Int], expectedShares: [Double]) -> Double {

@@ -61,10 +61,7 @@ final class ClusterHealth: Sendable {
     func record(_ outcome: UpstreamOutcome, backend index: Int, now: UInt64) {
         let backend = backends[index]
         if outcome == .success, !backend.streakOpen.load(ordering: .relaxed) { return }
-        let event = detector.withLockedValue { detector in
-            _ = detector.expire(now: now)
-            return detector.record(outcome, backend: index, now: now)
-        }
+        let event = detector.withLockedValue { $0.record(outcome, backend: index, now: now) }
         backend.streakOpen.store(outcome != .success, ordering: .relaxed)
         switch event {
         case .ejected(_, let reason, let until)?:
@@ -92,15 +89,6 @@ final class ClusterHealth: Sendable {
     /// Per-backend outlier state, for logs and the admin API.
     func outlierState(of index: Int, now: UInt64) -> OutlierBackendState {
         detector.withLockedValue { $0.state(of: index, now: now) }
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, clamped at zero, for policy code that counts time in UInt64.
-    var nanoseconds: UInt64 {
-        let (seconds, attoseconds) = components
-        guard seconds >= 0 else { return 0 }
-        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
     }
 }
 

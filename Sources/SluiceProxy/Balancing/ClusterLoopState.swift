@@ -14,7 +14,6 @@ final class ClusterLoopState {
     var retryBudget: RetryBudget
     private var balancer: ClusterBalancer
     private var views: [BackendView]
-    private var healthy: [Bool]
     private let slowStart: SlowStart?
     private let breaker: CircuitBreakerPolicy
 
@@ -25,7 +24,6 @@ final class ClusterLoopState {
         addresses = config.backends.map(\.address)
         balancer = ClusterBalancer(config)
         views = config.backends.map { BackendView(weight: $0.weight) }
-        healthy = Array(repeating: true, count: config.backends.count)
         slowStart = config.slowStart > .zero ? SlowStart(window: config.slowStart.nanoseconds) : nil
         breaker = CircuitBreakerPolicy(
             maxInFlight: config.circuitBreaker.maxInFlight > 0 ? config.circuitBreaker.maxInFlight : nil,
@@ -39,34 +37,13 @@ final class ClusterLoopState {
     /// without panic, or at their circuit-breaker caps). `excluding` holds the backends
     /// earlier tries of this request used; they are avoided while another can serve.
     func pick(hashKey: UInt64?, excluding tried: [Int], now: UInt64, random: inout FastRandom) -> Int? {
-        var candidates = 0
-        var healthyCount = 0
-        for index in views.indices {
-            let backend = health.backends[index]
-            views[index].inFlight = backend.inFlight.load(ordering: .relaxed)
-            if backend.draining.load(ordering: .relaxed) {
-                healthy[index] = false
-                continue
-            }
-            candidates += 1
-            healthy[index] = backend.activelyHealthy.load(ordering: .relaxed) && !backend.isEjected(now: now)
-            if healthy[index] { healthyCount += 1 }
-            if let slowStart {
-                views[index].weight = slowStart.weight(config.backends[index].weight, since: backend.availableSince(), now: now, scale: 100)
-            }
-        }
+        // One pass in the common case; a second only in panic mode, rare by definition.
+        let counts = refreshViews(excluding: tried, now: now, ignoringHealth: false)
+        var available = counts.available
         // Envoy's panic mode: with too few healthy backends, health is ignored rather than
         // piling the whole load onto the survivors.
-        let panic = PanicThreshold.isPanicking(healthy: healthyCount, total: candidates, thresholdPercent: Double(config.panicThreshold))
-        var available = 0
-        for index in views.indices {
-            let backend = health.backends[index]
-            let inRotation = !backend.draining.load(ordering: .relaxed) && (panic || healthy[index])
-            let withinCaps = breaker.allows(
-                inFlight: views[index].inFlight, pendingConnects: backend.pendingConnects.load(ordering: .relaxed),
-                needsConnect: !pools[index].hasIdleConnection)
-            views[index].isAvailable = inRotation && withinCaps && !tried.contains(index)
-            if views[index].isAvailable { available += 1 }
+        if PanicThreshold.isPanicking(healthy: counts.healthy, total: counts.candidates, thresholdPercent: Double(config.panicThreshold)) {
+            available = refreshViews(excluding: tried, now: now, ignoringHealth: true).available
         }
         if available == 0, !tried.isEmpty {
             // Every other backend is out: the same one again beats no try at all.
@@ -74,6 +51,34 @@ final class ClusterLoopState {
         }
         guard available > 0 else { return nil }
         return balancer.pick(from: views, context: PickContext(hashKey: hashKey, nowNanoseconds: now), random: &random)
+    }
+
+    /// Brings the views up to date with the shared health: in-flight counts, slow-start
+    /// weights, and whether each backend may take the next try.
+    private func refreshViews(excluding tried: [Int], now: UInt64, ignoringHealth: Bool)
+        -> (candidates: Int, healthy: Int, available: Int)
+    {
+        var candidates = 0, healthy = 0, available = 0
+        for index in views.indices {
+            let backend = health.backends[index]
+            views[index].isAvailable = false
+            guard !backend.draining.load(ordering: .relaxed) else { continue }
+            candidates += 1
+            let inFlight = backend.inFlight.load(ordering: .relaxed)
+            views[index].inFlight = inFlight
+            if let slowStart {
+                views[index].weight = slowStart.weight(config.backends[index].weight, since: backend.availableSince(), now: now, scale: 100)
+            }
+            let isHealthy = backend.activelyHealthy.load(ordering: .relaxed) && !backend.isEjected(now: now)
+            if isHealthy { healthy += 1 }
+            guard isHealthy || ignoringHealth, !tried.contains(index),
+                  breaker.allows(inFlight: inFlight, pendingConnects: backend.pendingConnects.load(ordering: .relaxed),
+                                 needsConnect: !pools[index].hasIdleConnection)
+            else { continue }
+            views[index].isAvailable = true
+            available += 1
+        }
+        return (candidates, healthy, available)
     }
 
     /// How one try ended: the balancer learns its latency, outlier detection its outcome.

@@ -12,7 +12,7 @@ enum HashKey {
         let hops = head.headers[canonicalForm: "x-forwarded-for"].flatMap { $0.split(separator: ",") }
         var client = peer.ip
         for hop in hops.reversed() {
-            let address = String(hop.trimmingSpaces)
+            let address = String(hop.trimmingSpaces())
             guard let bytes = CIDR.parseAddress(address) else { break }
             client = address
             if !trusted.contains(where: { $0.contains(bytes) }) { break }
@@ -53,7 +53,7 @@ enum HashKey {
     static func cookie(_ name: String, in headers: HTTPHeaders) -> Substring {
         for header in headers[canonicalForm: "cookie"] {
             for pair in header.split(separator: ";") {
-                let pair = pair.trimmingSpaces
+                let pair = pair.trimmingSpaces()
                 guard let equals = pair.firstIndex(of: "="), pair[..<equals] == name else { continue }
                 return pair[pair.index(after: equals)...]
             }
@@ -68,14 +68,5 @@ enum HashKey {
             if pair[..<equals] == name { return equals == pair.endIndex ? "" : pair[pair.index(after: equals)...] }
         }
         return ""
-    }
-}
-
-extension Substring {
-    var trimmingSpaces: Substring {
-        var text = self
-        while text.first == " " || text.first == "\t" { text.removeFirst() }
-        while text.last == " " || text.last == "\t" { text.removeLast() }
-        return text
     }
 }

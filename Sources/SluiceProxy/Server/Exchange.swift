@@ -19,14 +19,16 @@ final class Exchange {
     var backendIndex: Int
     /// The request's affinity key for the hash strategies, kept for retries.
     let hashKey: UInt64?
-    /// Tries started so far, and their backends, so that a retry goes elsewhere.
+    /// Tries started so far, and the backends earlier tries failed on (filled only by a
+    /// retry, so that an ordinary request allocates nothing for it).
     private(set) var tries = 0
     private(set) var tried: [Int] = []
     var upstreamHead: HTTPRequestHead
     let framing: BodyFraming
     let headerPolicy: HeaderPolicy
-    /// The request as sent so far (body parts and end), for a retry on another backend; nil
-    /// once the body outgrew `retries.replay_buffer`.
+    /// The request body as sent so far (its parts and end), for a retry on another backend;
+    /// nil once it outgrew `retries.replay_buffer`. A request without a body keeps nothing:
+    /// its end is all a retry resends.
     private(set) var replay: [HTTPClientRequestPart]? = []
     private var replayBytes = 0
     private let replayLimit: Int
@@ -115,7 +117,6 @@ final class Exchange {
     /// Starts a try on `backendIndex`: takes its in-flight slot; returns the try's number.
     func beginTry() -> Int {
         tries += 1
-        tried.append(backendIndex)
         backend.inFlight.wrappingIncrement(ordering: .relaxed)
         countedInFlight = true
         upstreamStarted = nil
@@ -124,7 +125,7 @@ final class Exchange {
 
     /// Keeps a part that went upstream, while the body fits the replay buffer.
     func keepForReplay(_ part: HTTPClientRequestPart) {
-        guard replay != nil else { return }
+        guard framing != .none, replay != nil else { return }
         if case .body(.byteBuffer(let buffer)) = part {
             replayBytes += buffer.readableBytes
             if replayBytes > replayLimit {
@@ -138,10 +139,22 @@ final class Exchange {
     /// Moves what was sent back into `pending`, for the next try to send first.
     func rewindForRetry(to index: Int) {
         backendIndex = index
-        pending = (replay ?? []) + pending
+        if framing != .none {
+            pending = (replay ?? []) + pending
+        } else if requestEnded, pending.isEmpty {
+            pending = [.end(nil)]  // the end went out with the failed try
+        }
         replay = []
         replayBytes = 0
         onReusedConnection = false
+    }
+
+    /// The backend the current try failed on is not asked again while another can serve.
+    func markTried() { tried.append(backendIndex) }
+
+    /// Time from the current try's request to `now`: what the balancer and outlier detection learn.
+    func tryLatency(at now: NIODeadline) -> UInt64 {
+        upstreamStarted.map { UInt64(max(0, (now - $0).nanoseconds)) } ?? 0
     }
 
     /// Gives back the backend's in-flight slot exactly once, however the try ends.

@@ -46,7 +46,6 @@ extension ProxyHandler: UpstreamDelegate {
     func upstreamFailed(_ error: any Error) {
         guard let exchange else { return }
         if error is HTTPParserError {
-            exchange.upstreamReusable = false
             backendFailed(exchange, .serverError, .badGateway, "invalid response from upstream \(exchange.backendAddress)",
                           detail: "\(error)", retryable: false)
         } else if !retryOnFreshConnection(exchange) {

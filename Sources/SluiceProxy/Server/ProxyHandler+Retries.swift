@@ -15,45 +15,37 @@ extension ProxyHandler {
     func backendFailed(_ exchange: Exchange, _ outcome: UpstreamOutcome, _ status: HTTPResponseStatus, _ reason: String,
                        detail: String? = nil, connecting: Bool = false, retryable: Bool = true) {
         let now = NIODeadline.now()
-        let latency = exchange.upstreamStarted.map { UInt64(max(0, (now - $0).nanoseconds)) } ?? 0
-        exchange.cluster.record(outcome, backend: exchange.backendIndex, latencyNanoseconds: latency, now: now.uptimeNanoseconds)
+        exchange.cluster.record(outcome, backend: exchange.backendIndex, latencyNanoseconds: exchange.tryLatency(at: now),
+                                now: now.uptimeNanoseconds)
         let replayable = connecting ? exchange.replay != nil : exchange.isReplayable
         if retryable, replayable, retry(exchange, after: reason, now: now.uptimeNanoseconds) { return }
         fail(exchange, status, reason, detail: detail)
     }
 
-    /// A 502/503/504 (or another `retries.on_status`) head from the backend, not yet relayed:
-    /// retried when the request may go again; false means relay it as it is.
-    func retryStatus(_ exchange: Exchange) -> Bool {
+    /// A 502/503/504 (or another `retries.on_status`) head from the backend, already recorded
+    /// and not yet relayed: retried when the request may go again; false means relay it.
+    func retryStatus(_ exchange: Exchange, now: UInt64) -> Bool {
         guard exchange.cluster.config.retries.onStatus.contains(exchange.status), exchange.isReplayable else { return false }
-        let now = NIODeadline.now()
-        let latency = exchange.upstreamStarted.map { UInt64(max(0, (now - $0).nanoseconds)) } ?? 0
-        guard canRetry(exchange) else { return false }
-        exchange.cluster.record(.serverError, backend: exchange.backendIndex, latencyNanoseconds: latency, now: now.uptimeNanoseconds)
-        // The rest of that response is not wanted: the connection cannot be reused.
-        exchange.upstreamReusable = false
-        return retry(exchange, after: "upstream \(exchange.backendAddress) answered \(exchange.status)", now: now.uptimeNanoseconds)
-    }
-
-    private func canRetry(_ exchange: Exchange) -> Bool {
-        !exchange.responseStarted && exchange.tries <= exchange.cluster.config.retries.maxRetries
+        return retry(exchange, after: "upstream \(exchange.backendAddress) answered \(exchange.status)", now: now)
     }
 
     /// Starts the next try on another backend, when tries and budget allow.
     private func retry(_ exchange: Exchange, after reason: String, now: UInt64) -> Bool {
-        guard canRetry(exchange) else { return false }
         let cluster = exchange.cluster
-        guard cluster.retryBudget.tryWithdrawRetry(now: now) else {
-            runtime.logger.info("retry budget exhausted", metadata: ["cluster": "\(cluster.config.name)", "request_id": "\(exchange.requestID)"])
+        guard !exchange.responseStarted, exchange.tries <= cluster.config.retries.maxRetries else { return false }
+        exchange.markTried()
+        guard let next = cluster.pick(hashKey: exchange.hashKey, excluding: exchange.tried, now: now, random: &loop.random) else {
             return false
         }
-        guard let next = cluster.pick(hashKey: exchange.hashKey, excluding: exchange.tried, now: now, random: &loop.random) else {
+        guard cluster.retryBudget.tryWithdrawRetry(now: now) else {
+            runtime.logger.info("retry budget exhausted", metadata: ["cluster": "\(cluster.config.name)", "request_id": "\(exchange.requestID)"])
             return false
         }
         runtime.logger.info("retrying on another backend", metadata: [
             "request_id": "\(exchange.requestID)", "failed": "\(exchange.backendAddress)", "next": "\(cluster.addresses[next])",
             "reason": "\(reason)", "try": "\(exchange.tries + 1)",
         ])
+        // The rest of a retried response is not wanted: its connection is closed, not pooled.
         abandonTry(exchange)
         exchange.status = 0
         exchange.rewindForRetry(to: next)

@@ -286,12 +286,12 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         exchange.upstreamReusable = head.isKeepAlive
         let now = NIODeadline.now()
-        let latency = exchange.upstreamStarted.map { UInt64(max(0, (now - $0).nanoseconds)) } ?? 0
+        let latency = exchange.tryLatency(at: now)
         exchange.upstreamHeadNanos = latency
         let serverError = exchange.status >= 500
-        if serverError, retryStatus(exchange) { return }
         exchange.cluster.record(serverError ? .serverError : .success, backend: exchange.backendIndex,
                                 latencyNanoseconds: latency, now: now.uptimeNanoseconds)
+        if serverError, retryStatus(exchange, now: now.uptimeNanoseconds) { return }
         // An HTTP/1.0 client cannot take chunked framing: a body without a length ends at close.
         if exchange.version == .http1_0, !head.headers.contains(name: "content-length") {
             exchange.clientKeepAlive = false

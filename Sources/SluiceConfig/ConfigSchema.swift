@@ -19,7 +19,8 @@ public enum ConfigSchema {
     ]
     static let circuitBreaker = ["max_in_flight", "max_pending_connects"]
     static let retries = ["max_retries", "per_try_timeout", "on_status", "budget_percent", "budget_min_per_second", "replay_buffer"]
-    static let route = ["name", "match", "cluster", "limits", "timeouts"]
+    static let route = ["name", "match", "cluster", "limits", "timeouts", "hedge"]
+    static let hedge = ["delay"]
     static let match = ["host", "path_prefix", "method"]
     static let limits = ["max_connections", "max_header_bytes", "max_header_count", "max_uri_bytes", "max_body_bytes"]
     static let timeouts = [
@@ -49,6 +50,7 @@ public enum ConfigSchema {
             + under("routes[].match", match)
             + under("routes[].limits", routeLimits)
             + under("routes[].timeouts", routeTimeouts)
+            + under("routes[].hedge", hedge)
             + under("limits", limits)
             + under("timeouts", timeouts)
             + under("headers", headers)

@@ -75,19 +75,23 @@ public struct RouteConfig: Sendable, Equatable {
     public var limits: RouteLimits
     /// Key `timeouts`: per-route overrides of the upstream timeouts.
     public var timeouts: RouteTimeouts
+    /// Key `hedge`: nil (absent) = no hedging.
+    public var hedge: HedgeConfig?
 
     public init(
         name: String = "route-0",
         match: RouteMatch = RouteMatch(),
         cluster: String,
         limits: RouteLimits = RouteLimits(),
-        timeouts: RouteTimeouts = RouteTimeouts()
+        timeouts: RouteTimeouts = RouteTimeouts(),
+        hedge: HedgeConfig? = nil
     ) {
         self.name = name
         self.match = match
         self.cluster = cluster
         self.limits = limits
         self.timeouts = timeouts
+        self.hedge = hedge
     }
 }
 

@@ -1,4 +1,4 @@
-/// Health checks, outlier detection, circuit breaking and retries.
+/// Health checks, outlier detection, circuit breaking, retries and hedging.
 
 public enum HealthCheckKind: String, Sendable, Equatable, CaseIterable {
     case http
@@ -116,4 +116,19 @@ public struct RetryConfig: Sendable, Equatable {
         self.budgetMinPerSecond = budgetMinPerSecond
         self.replayBuffer = replayBuffer
     }
+}
+
+/// When a route's hedge fires: after a fixed delay, or after the cluster's observed p95.
+public enum HedgeDelay: Sendable, Equatable {
+    case fixed(Duration)
+    case p95
+}
+
+/// Key `routes[].hedge`: for idempotent requests without a body, a second try to another
+/// backend when the first has not answered after `delay`; the first response wins.
+public struct HedgeConfig: Sendable, Equatable {
+    /// Key `delay`: a duration, or `p95`. Required when `hedge` is present.
+    public var delay: HedgeDelay
+
+    public init(delay: HedgeDelay) { self.delay = delay }
 }

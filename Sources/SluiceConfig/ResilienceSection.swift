@@ -1,5 +1,5 @@
 /// The parts of a cluster that keep it healthy: active checks, outlier detection, circuit
-/// breaking and retries.
+/// breaking and retries; and a route's hedging.
 extension ConfigReader {
     func readHealthCheck(_ cluster: Fields) -> HealthCheckConfig? {
         guard let fields = section(cluster, "health_check", ConfigSchema.healthCheck) else { return nil }
@@ -55,6 +55,12 @@ extension ConfigReader {
         retries.budgetMinPerSecond = value(fields, "budget_min_per_second", .integer(in: 0...1_000_000)).or(retries.budgetMinPerSecond)
         retries.replayBuffer = value(fields, "replay_buffer", .byteSize(atLeast: 0)).or(retries.replayBuffer)
         return retries
+    }
+
+    func readHedge(_ route: Fields) -> HedgeConfig? {
+        guard let fields = section(route, "hedge", ConfigSchema.hedge) else { return nil }
+        guard let delay = required(fields, "delay", .hedgeDelay).value else { return nil }
+        return HedgeConfig(delay: delay)
     }
 }
 
@@ -116,6 +122,17 @@ extension Conversion where T == HashKeyPart {
             case "query": return .success(.query(name))
             default: return .failure(Substitution.Failure("unknown hash key part \"\(text)\"; expected \(expected)"))
             }
+        }
+    }
+}
+
+extension Conversion where T == HedgeDelay {
+    static var hedgeDelay: Conversion<HedgeDelay> {
+        let expected = "a duration such as 50ms, or p95"
+        return Conversion(expected: expected) { text in
+            if text == "p95" { return .success(.p95) }
+            guard let delay = Units.duration(text), delay > .zero else { return rejected(expected, text) }
+            return .success(.fixed(delay))
         }
     }
 }

@@ -31,7 +31,7 @@ extension ConfigReader {
                 timeouts.upstreamIdle = value(section, "upstream_idle", .duration).value
             }
             routes.append(RouteConfig(name: name, match: match, cluster: cluster.value ?? "", limits: limits,
-                                      timeouts: timeouts))
+                                      timeouts: timeouts, hedge: readHedge(fields)))
         }
         return routes
     }

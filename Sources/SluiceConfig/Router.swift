@@ -10,9 +10,10 @@ public struct ResolvedRoute: Sendable, Equatable {
     public let upstreamConnect: Duration
     public let upstreamHeader: Duration
     public let upstreamIdle: Duration
+    public let hedge: HedgeConfig?
 
     public init(name: String, index: Int, match: RouteMatch, cluster: String, maxBodyBytes: Int,
-                upstreamConnect: Duration, upstreamHeader: Duration, upstreamIdle: Duration)
+                upstreamConnect: Duration, upstreamHeader: Duration, upstreamIdle: Duration, hedge: HedgeConfig? = nil)
     {
         self.name = name
         self.index = index
@@ -22,6 +23,7 @@ public struct ResolvedRoute: Sendable, Equatable {
         self.upstreamConnect = upstreamConnect
         self.upstreamHeader = upstreamHeader
         self.upstreamIdle = upstreamIdle
+        self.hedge = hedge
     }
 }
 
@@ -78,7 +80,8 @@ public struct Router: Sendable {
                 maxBodyBytes: route.limits.maxBodyBytes ?? config.limits.maxBodyBytes,
                 upstreamConnect: route.timeouts.upstreamConnect ?? config.timeouts.upstreamConnect,
                 upstreamHeader: route.timeouts.upstreamHeader ?? config.timeouts.upstreamHeader,
-                upstreamIdle: route.timeouts.upstreamIdle ?? config.timeouts.upstreamIdle)
+                upstreamIdle: route.timeouts.upstreamIdle ?? config.timeouts.upstreamIdle,
+                hedge: route.hedge)
         }
         let ordered = zip(resolved, resolved.map(Router.matcher(for:))).sorted { lhs, rhs in
             let (left, right) = (lhs.1.rank, rhs.1.rank)

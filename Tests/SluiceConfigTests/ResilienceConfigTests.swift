@@ -1,7 +1,7 @@
 import Testing
 @testable import SluiceConfig
 
-/// The balancing and health keys of a cluster: read as written, and
+/// The balancing and health keys of a cluster, and a route's hedge: read as written, and
 /// every mistake named with its key path.
 @Suite struct ResilienceConfigTests {
     @Test func readsEveryBalancingAndHealthKey() throws {
@@ -19,6 +19,12 @@ import Testing
             retries: { max_retries: 1, per_try_timeout: 250ms, on_status: [503], budget_percent: 12.5, budget_min_per_second: 0, replay_buffer: 1KiB }
             slow_start: 30s
             panic_threshold: 0
+        routes:
+          - cluster: web
+            hedge: { delay: p95 }
+          - cluster: web
+            match: { path_prefix: /x }
+            hedge: { delay: 20ms }
         """)
         let web = try #require(config.clusters.first)
         #expect(web.balancer == .maglev)
@@ -34,6 +40,7 @@ import Testing
         #expect(web.retries == RetryConfig(maxRetries: 1, perTryTimeout: .milliseconds(250), onStatus: [503], budgetPercent: 12.5,
                                            budgetMinPerSecond: 0, replayBuffer: 1024))
         #expect(web.slowStart == .seconds(30) && web.panicThreshold == 0)
+        #expect(config.routes.map(\.hedge) == [HedgeConfig(delay: .p95), HedgeConfig(delay: .fixed(.milliseconds(20)))])
     }
 
     @Test func aSingleHashKeyPartNeedsNoList() throws {
@@ -51,6 +58,11 @@ import Testing
             outlier_detection: { base_ejection_time: 10s, max_ejection_time: 5s }
             retries: { on_status: [404], max_retries: 11 }
             panic_threshold: 101
+        routes:
+          - cluster: web
+            hedge: { delay: soon }
+          - cluster: web
+            hedge: {}
         """
         #expect(issues(yaml) == [
             #"test.yaml:3: clusters[0].hash.key[0]: unknown hash key part "ip"; expected client_ip, path, header:NAME, cookie:NAME or query:NAME"#,
@@ -64,6 +76,8 @@ import Testing
             "test.yaml:7: clusters[0].retries.max_retries: must be between 0 and 10, got 11",
             "test.yaml:7: clusters[0].retries.on_status[0]: must be between 500 and 599, got 404",
             "test.yaml:8: clusters[0].panic_threshold: must be between 0 and 100, got 101",
+            #"test.yaml:11: routes[0].hedge.delay: expected a duration such as 50ms, or p95, got "soon""#,
+            #"test.yaml:13: routes[1].hedge: missing required key "delay""#,
         ])
     }
 

@@ -12,13 +12,18 @@ final class ClusterLoopState {
     let addresses: [String]
     /// Per loop, so no request takes a lock for it; the floor per second is split across loops.
     var retryBudget: RetryBudget
+    /// Response-head latency of this loop's tries, kept only when a route hedges after the
+    /// cluster's observed p95.
+    private(set) var latency = LatencyQuantile()
+    private let tracksLatency: Bool
     private var balancer: ClusterBalancer
     private var views: [BackendView]
     private let slowStart: SlowStart?
     private let breaker: CircuitBreakerPolicy
 
-    init(config: ClusterConfig, health: ClusterHealth, pools: [BackendPool], loopCount: Int) {
+    init(config: ClusterConfig, health: ClusterHealth, pools: [BackendPool], loopCount: Int, tracksLatency: Bool) {
         self.config = config
+        self.tracksLatency = tracksLatency
         self.health = health
         self.pools = pools
         addresses = config.backends.map(\.address)
@@ -84,6 +89,7 @@ final class ClusterLoopState {
     /// How one try ended: the balancer learns its latency, outlier detection its outcome.
     func record(_ outcome: UpstreamOutcome, backend: Int, latencyNanoseconds: UInt64, now: UInt64) {
         balancer.observe(backend: backend, latencyNanoseconds: latencyNanoseconds, nowNanoseconds: now)
+        if tracksLatency, outcome == .success { latency.record(latencyNanoseconds, now: now) }
         health.record(outcome, backend: backend, now: now)
     }
 

@@ -56,8 +56,10 @@ final class LoopState {
                 newPools[key] = pool
                 return pool
             }
+            let hedgesAtP95 = snapshot.config.routes.contains { $0.cluster == cluster.name && $0.hedge?.delay == .p95 }
             newClusters[cluster.name] = ClusterLoopState(
-                config: cluster, health: healthRegistry.health(for: cluster), pools: clusterPools, loopCount: loopCount)
+                config: cluster, health: healthRegistry.health(for: cluster), pools: clusterPools, loopCount: loopCount,
+                tracksLatency: hedgesAtP95)
         }
         for (key, pool) in pools where newPools[key] == nil { pool.closeAll() }
         pools = newPools

@@ -149,6 +149,51 @@ final class Exchange {
         onReusedConnection = false
     }
 
+    // MARK: hedging
+
+    /// The second try while it races the first; `hedgeTimer` until it starts.
+    private(set) var hedge: HedgeTry?
+    var hedgeTimer: Scheduled<Void>?
+    private var hedged = false
+    /// The first try failed while the hedge was out: the hedge is all that is left.
+    private(set) var firstTryLost = false
+
+    /// Idempotent, without a body, fully sent, not hedged yet.
+    var mayHedge: Bool { !hedged && hedgeTimer == nil && isIdempotent && framing == .none && requestEnded }
+
+    func startHedge(_ try: HedgeTry) {
+        hedged = true
+        hedge = `try`
+    }
+
+    /// The hedge stops racing: it won, failed, or lost.
+    func endHedge() {
+        hedgeTimer?.cancel()
+        hedgeTimer = nil
+        hedge = nil
+    }
+
+    /// Stops a pending hedge timer and cancels a running hedge (the first try answered, or the
+    /// exchange ended).
+    func cancelHedge() {
+        let running = hedge
+        endHedge()
+        running?.cancel()
+    }
+
+    /// The first try failed while a hedge is out: wait for the hedge rather than retry.
+    func loseFirstTry() { firstTryLost = true }
+
+    /// The hedge won: it becomes the current try, with its connection and in-flight slot.
+    func adoptHedge(_ hedge: HedgeTry, connection: UpstreamConnection) {
+        backendIndex = hedge.backendIndex
+        self.connection = connection
+        countedInFlight = true
+        upstreamStarted = hedge.started
+        onReusedConnection = false
+        firstTryLost = false
+    }
+
     /// The backend the current try failed on is not asked again while another can serve.
     func markTried() { tried.append(backendIndex) }
 

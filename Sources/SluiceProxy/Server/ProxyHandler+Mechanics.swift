@@ -139,6 +139,7 @@ extension ProxyHandler: UpstreamDelegate {
         // The exchange may have failed (and another started) during the write that precedes this.
         guard self.exchange === exchange else { return }
         upstreamTimer?.set(after: exchange.headerTimeout)
+        scheduleHedge(exchange)
     }
 
     /// `client_body` ran out: the request body stopped arriving.

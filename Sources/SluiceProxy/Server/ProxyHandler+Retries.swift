@@ -17,6 +17,15 @@ extension ProxyHandler {
         let now = NIODeadline.now()
         exchange.cluster.record(outcome, backend: exchange.backendIndex, latencyNanoseconds: exchange.tryLatency(at: now),
                                 now: now.uptimeNanoseconds)
+        if exchange.hedge != nil {
+            // The hedge may still answer: wait for it rather than start yet another try.
+            runtime.logger.info("first try lost, waiting for the hedge", metadata: [
+                "request_id": "\(exchange.requestID)", "reason": "\(reason)",
+            ])
+            abandonTry(exchange)
+            exchange.loseFirstTry()
+            return
+        }
         let replayable = connecting ? exchange.replay != nil : exchange.isReplayable
         if retryable, replayable, retry(exchange, after: reason, now: now.uptimeNanoseconds) { return }
         fail(exchange, status, reason, detail: detail)
@@ -54,7 +63,7 @@ extension ProxyHandler {
     }
 
     /// Lets go of the current try's connection and slot; the exchange itself goes on.
-    private func abandonTry(_ exchange: Exchange) {
+    func abandonTry(_ exchange: Exchange) {
         upstreamTimer?.clear()
         exchange.releaseInFlight()
         exchange.connection?.close()

@@ -10,13 +10,16 @@ import SluiceConfig
 ///
 /// 1. **head**: validate framing and limits (RequestValidation: smuggling defence, 400/413/414/431),
 /// 2. **route**: host + path + method → route (Router, in the snapshot the request started on),
-/// 3. **pick**: the route's cluster → a backend (Balancer on this event loop),
+/// 3. **pick**: the route's cluster → a backend (Balancer on this event loop, over the shared
+///    health: checks, ejections, drain, circuit breakers),
 /// 4. **connect**: a pooled keep-alive connection, or a new one (`upstream_connect`, 502/504),
 /// 5. **forward**: the rewritten head (HeaderRewriting), then the body as it arrives,
 /// 6. **respond**: the response head (`upstream_header`, 504), then the body as it arrives
 ///    (`upstream_idle`), with backpressure both ways,
 /// 7. **finish**: the upstream connection back to its pool if it may be reused, one access-log line.
 ///
+/// A try that fails before any response byte reached the client may go to another backend
+/// (ProxyHandler+Retries.swift); a slow one may be raced by a hedge (ProxyHandler+Hedging.swift).
 /// Pipelined requests are served one at a time, in order (ProxyHandler+Pipelining.swift).
 final class ProxyHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -278,6 +281,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: 6: the response
 
     func receivedResponseHead(_ head: HTTPResponseHead, _ exchange: Exchange) {
+        exchange.cancelHedge()  // this try answered first
         exchange.status = Int(head.status.code)
         if head.status == .switchingProtocols {
             // Sluice never asked for an upgrade; a backend that switches anyway cannot be relayed.
@@ -336,6 +340,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// in-flight slot, and the connection (back to its pool only when `reusable`).
     func endUpstream(of exchange: Exchange, reusable: Bool = false) {
         upstreamTimer?.clear()
+        exchange.cancelHedge()
         exchange.releaseInFlight()
         if let connection = exchange.connection {
             exchange.connection = nil

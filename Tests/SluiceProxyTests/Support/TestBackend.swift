@@ -17,6 +17,8 @@ import NIOPosix
 final class TestBackend: Sendable {
     let name: String
     let channel: any Channel
+    /// How long `/hello` (and any path not listed) takes to answer: a slow backend of a cluster.
+    let helloDelay: TimeAmount
     private let accepted = ManagedAtomic(0)
     private let open = ManagedAtomic(0)
     private let requests = ManagedAtomic(0)
@@ -34,13 +36,15 @@ final class TestBackend: Sendable {
     var streamedBytes: Int { streamed.load(ordering: .relaxed) }
     var lastRequestHead: HTTPRequestHead? { lastHead.withLockedValue { $0 } }
 
-    private init(name: String, channel: any Channel) {
+    private init(name: String, channel: any Channel, helloDelay: TimeAmount) {
         self.name = name
         self.channel = channel
+        self.helloDelay = helloDelay
     }
 
     /// `port` 0 lets the OS choose; a fixed one restarts a killed backend where it was.
-    static func start(name: String = "backend", port: Int = 0, group: any EventLoopGroup) async throws -> TestBackend {
+    static func start(name: String = "backend", port: Int = 0, helloDelay: TimeAmount = .zero,
+                      group: any EventLoopGroup) async throws -> TestBackend {
         let box = NIOLockedValueBox<TestBackend?>(nil)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -64,7 +68,7 @@ final class TestBackend: Sendable {
                 }
             }
             .bind(host: "127.0.0.1", port: port).get()
-        let backend = TestBackend(name: name, channel: channel)
+        let backend = TestBackend(name: name, channel: channel, helloDelay: helloDelay)
         box.withLockedValue { $0 = backend }
         return backend
     }
@@ -188,7 +192,12 @@ private final class BackendHandler: ChannelInboundHandler {
         case "/reset":
             context.close(promise: nil)
         default:
-            simple(context, "hello from \(backend.name)")
+            guard backend.helloDelay > .zero else { return simple(context, "hello from \(backend.name)") }
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: backend.helloDelay) {
+                let (handler, context) = bound.value
+                handler.simple(context, "hello from \(handler.backend.name)")
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 import Atomics
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 import SluiceBalancing
 import SluiceConfig
 
@@ -22,9 +23,12 @@ final class BackendHealth: Sendable {
     /// Set by a failure, so that a success takes the outlier lock only when it ends a streak.
     fileprivate let streakOpen = ManagedAtomic<Bool>(false)
 
-    init(config: BackendConfig) {
+    /// `joinedAt` is when a backend added by a reload joined, so slow start ramps it up; 0 for
+    /// the backends of the first configuration, which take full traffic at once.
+    init(config: BackendConfig, joinedAt: UInt64) {
         address = config.address
         draining = ManagedAtomic(config.drain)
+        recoveredAt.store(joinedAt, ordering: .relaxed)
     }
 
     func isEjected(now: UInt64) -> Bool { ejectedUntil.load(ordering: .relaxed) > now }
@@ -39,13 +43,25 @@ final class BackendHealth: Sendable {
 /// outlier detector (Envoy's consecutive-failure rules) fed by every response.
 final class ClusterHealth: Sendable {
     let name: String
+    /// The configuration this was built for: a reload with an equal one keeps it as it is.
+    let config: ClusterConfig
     let backends: [BackendHealth]
     private let detector: NIOLockedValueBox<OutlierDetector>
     private let logger: Logger
 
-    init(config: ClusterConfig, logger: Logger) {
+    /// Backends `previous` already had keep their state (in-flight counts, check verdicts,
+    /// ejection ends); the outlier counters start over.
+    init(config: ClusterConfig, previous: ClusterHealth?, now: UInt64, logger: Logger) {
         name = config.name
-        backends = config.backends.map(BackendHealth.init(config:))
+        self.config = config
+        backends = config.backends.map { backend in
+            guard let previous else { return BackendHealth(config: backend, joinedAt: 0) }
+            guard let kept = previous.backends.first(where: { $0.address == backend.address }) else {
+                return BackendHealth(config: backend, joinedAt: now)
+            }
+            kept.draining.store(backend.drain, ordering: .relaxed)
+            return kept
+        }
         let outlier = config.outlierDetection
         detector = NIOLockedValueBox(OutlierDetector(backendCount: config.backends.count, policy: OutlierPolicy(
             consecutiveServerErrors: outlier.consecutive5xx,
@@ -92,8 +108,8 @@ final class ClusterHealth: Sendable {
     }
 }
 
-/// Every cluster's shared health, kept across snapshots while a cluster's backends stay the
-/// same, so that a reload does not forget ejections or check results.
+/// Every cluster's shared health, kept across snapshots, so that a reload forgets neither
+/// ejections nor check results, and a backend it adds starts slow.
 final class HealthRegistry: Sendable {
     private let clusters = NIOLockedValueBox<[String: ClusterHealth]>([:])
     private let logger: Logger
@@ -102,10 +118,9 @@ final class HealthRegistry: Sendable {
 
     func health(for config: ClusterConfig) -> ClusterHealth {
         clusters.withLockedValue { clusters in
-            if let known = clusters[config.name], known.backends.map(\.address) == config.backends.map(\.address) {
-                return known
-            }
-            let health = ClusterHealth(config: config, logger: logger)
+            let known = clusters[config.name]
+            if let known, known.config == config { return known }
+            let health = ClusterHealth(config: config, previous: known, now: NIODeadline.now().uptimeNanoseconds, logger: logger)
             clusters[config.name] = health
             return health
         }

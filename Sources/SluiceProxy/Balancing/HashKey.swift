@@ -31,19 +31,23 @@ enum HashKey {
     /// The configured parts joined by a separator that cannot occur in them; a missing header,
     /// cookie or parameter counts as empty, so such requests share one backend.
     static func compute(_ parts: [HashKeyPart], head: HTTPRequestHead, clientIP: @autoclosure () -> String) -> UInt64 {
-        if parts.count == 1, case .clientIP = parts[0] { return XXHash64.hash(clientIP()) }
+        if parts.count == 1 { return XXHash64.hash(String(text(of: parts[0], head: head, clientIP: clientIP))) }
         var key: [UInt8] = []
         for (index, part) in parts.enumerated() {
             if index > 0 { key.append(0) }
-            switch part {
-            case .clientIP: key += clientIP().utf8
-            case .path: key += path(of: head.uri).utf8
-            case .header(let name): key += head.headers[name].joined(separator: ",").utf8
-            case .cookie(let name): key += cookie(name, in: head.headers).utf8
-            case .query(let name): key += queryParameter(name, in: head.uri).utf8
-            }
+            key += text(of: part, head: head, clientIP: clientIP).utf8
         }
         return XXHash64.hash(key)
+    }
+
+    private static func text(of part: HashKeyPart, head: HTTPRequestHead, clientIP: () -> String) -> Substring {
+        switch part {
+        case .clientIP: clientIP()[...]
+        case .path: path(of: head.uri)
+        case .header(let name): head.headers[name].joined(separator: ",")[...]
+        case .cookie(let name): cookie(name, in: head.headers)
+        case .query(let name): queryParameter(name, in: head.uri)
+        }
     }
 
     static func path(of uri: String) -> Substring {

@@ -9,7 +9,7 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "sluice",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sluice", targets: ["sluice"]),
     ],
@@ -27,17 +27,20 @@ let package = Package(
         // Control: the typed configuration, its loading, validation and the immutable Snapshot.
         .target(
             name: "SluiceConfig",
-            dependencies: ["SluiceBalancing", .product(name: "Yams", package: "Yams")],
+            dependencies: ["SluiceBalancing", "SluiceLimits", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         // Policy: balancing algorithms, stable hash, health state machines over plain values. No NIO.
         .target(name: "SluiceBalancing", swiftSettings: strict),
+        // Policy: rate-limit algorithms, tiers, RateLimit headers and the sharded local store. No NIO.
+        .target(name: "SluiceLimits", swiftSettings: strict),
         // Data path: listeners, HTTP/1.1 codec, forwarding, upstream pools, lifecycle.
         .target(
             name: "SluiceProxy",
             dependencies: [
                 "SluiceConfig",
                 "SluiceBalancing",
+                "SluiceLimits",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -2,7 +2,10 @@
 /// listed here, and the tests check that each path appears in `sluice.example.yaml`, so the
 /// code, the unknown-key suggestions and the documented example cannot drift apart.
 public enum ConfigSchema {
-    static let root = ["event_loops", "listeners", "clusters", "routes", "limits", "timeouts", "headers", "access_log"]
+    static let root = [
+        "event_loops", "listeners", "clusters", "routes", "limits", "timeouts", "headers", "access_log", "rate_limits", "jwt",
+        "regions", "access",
+    ]
     static let listener = ["name", "address", "port"]
     static let cluster = [
         "name", "balancer", "hash", "backends", "pool", "health_check", "outlier_detection", "circuit_breaker", "retries",
@@ -19,10 +22,22 @@ public enum ConfigSchema {
     ]
     static let circuitBreaker = ["max_in_flight", "max_pending_connects"]
     static let retries = ["max_retries", "per_try_timeout", "on_status", "budget_percent", "budget_min_per_second", "replay_buffer"]
-    static let route = ["name", "match", "cluster", "limits", "timeouts", "hedge"]
+    static let route = ["name", "match", "cluster", "limits", "timeouts", "hedge", "rate_limits"]
     static let hedge = ["delay"]
     static let match = ["host", "path_prefix", "method"]
-    static let limits = ["max_connections", "max_header_bytes", "max_header_count", "max_uri_bytes", "max_body_bytes"]
+    static let limits = [
+        "max_connections", "max_header_bytes", "max_header_count", "max_uri_bytes", "max_body_bytes", "max_connections_per_ip",
+        "accept_rate_per_ip", "max_requests_per_connection",
+    ]
+    static let rateLimit = [
+        "name", "algorithm", "tiers", "key", "ipv6_prefix", "store", "lease_size", "store_timeout", "on_store_error", "shadow",
+        "allow_cidrs", "status", "body", "max_keys", "response_headers",
+    ]
+    static let tier = ["limit", "window", "burst"]
+    static let jwt = ["keys", "issuer", "audience", "leeway"]
+    static let jwtKey = ["algorithm", "kid", "secret", "public_key_file"]
+    static let regions = ["header", "table_file"]
+    static let access = ["allow", "deny"]
     static let timeouts = [
         "client_header", "client_idle", "client_body", "client_send", "upstream_connect", "upstream_header", "upstream_idle", "drain",
     ]
@@ -55,6 +70,12 @@ public enum ConfigSchema {
             + under("timeouts", timeouts)
             + under("headers", headers)
             + under("access_log", accessLog)
+            + under("rate_limits[]", rateLimit)
+            + under("rate_limits[].tiers[]", tier)
+            + under("jwt", jwt)
+            + under("jwt.keys[]", jwtKey)
+            + under("regions", regions)
+            + under("access", access)
     }()
 
     /// Message for a global-only key found in a route's section (`limits` or `timeouts`).

@@ -13,7 +13,14 @@ extension ConfigReader {
         config.accessLog = readAccessLog(fields)
         let clusters = readClusters(fields)
         config.clusters = clusters.configs
-        config.routes = readRoutes(fields, clusterNames: clusters.complete ? clusters.configs.map(\.name) : nil)
+        let base = file.contains("/") ? String(file[..<file.lastIndex(of: "/")!]) : ""
+        config.rateLimits = readRateLimits(fields)
+        config.jwt = readJWT(fields, baseDirectory: base)
+        config.regions = readRegions(fields, baseDirectory: base)
+        config.access = readAccess(fields)
+        checkKeySources(config, fields)
+        config.routes = readRoutes(fields, clusterNames: clusters.complete ? clusters.configs.map(\.name) : nil,
+                                   policyNames: config.rateLimits.map(\.name).reduce(into: []) { if !$0.contains($1) { $0.append($1) } })
         return config
     }
 
@@ -67,6 +74,10 @@ extension ConfigReader {
         limits.maxHeaderCount = value(fields, "max_header_count", .integer(in: 1...Int.max)).or(limits.maxHeaderCount)
         limits.maxURIBytes = value(fields, "max_uri_bytes", .byteSize(atLeast: 16)).or(limits.maxURIBytes)
         limits.maxBodyBytes = value(fields, "max_body_bytes", .byteSize(atLeast: 0)).or(limits.maxBodyBytes)
+        limits.maxConnectionsPerIP = value(fields, "max_connections_per_ip", .integer(in: 0...Int.max)).or(limits.maxConnectionsPerIP)
+        limits.acceptRatePerIP = value(fields, "accept_rate_per_ip", .integer(in: 0...1_000_000)).or(limits.acceptRatePerIP)
+        limits.maxRequestsPerConnection = value(fields, "max_requests_per_connection", .integer(in: 0...Int.max))
+            .or(limits.maxRequestsPerConnection)
         return limits
     }
 

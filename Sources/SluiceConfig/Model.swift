@@ -10,6 +10,14 @@ public struct SluiceConfig: Sendable, Equatable {
     public var timeouts: Timeouts
     public var headers: HeaderPolicy
     public var accessLog: AccessLogConfig
+    /// Key `rate_limits`: named policies, applied by `routes[].rate_limits`.
+    public var rateLimits: [RateLimitPolicy] = []
+    /// Key `jwt`: verification keys for `jwt_claim:` rate-limit keys.
+    public var jwt: JWTConfig = JWTConfig()
+    /// Key `regions`: the source of the `region` rate-limit key.
+    public var regions: RegionConfig = RegionConfig()
+    /// Key `access`: peer networks allowed or refused at accept.
+    public var access: AccessConfig = AccessConfig()
     /// Number of event loops (threads); `0` means one per core. Key: `event_loops`, default 0.
     public var eventLoops: Int
 
@@ -77,6 +85,8 @@ public struct RouteConfig: Sendable, Equatable {
     public var timeouts: RouteTimeouts
     /// Key `hedge`: nil (absent) = no hedging.
     public var hedge: HedgeConfig?
+    /// Key `rate_limits`: names of `rate_limits` policies; a request must pass them all.
+    public var rateLimits: [String] = []
 
     public init(
         name: String = "route-0",
@@ -107,19 +117,34 @@ public struct Limits: Sendable, Equatable {
     public var maxURIBytes: Int
     /// Key `max_body_bytes`: request body, default 100MiB (413 past it); 0 = no limit.
     public var maxBodyBytes: Int
+    /// Key `max_connections_per_ip`: concurrent connections from one peer address, default 0
+    /// = no limit (a NAT or an upstream load balancer can put many clients behind one address).
+    public var maxConnectionsPerIP: Int
+    /// Key `accept_rate_per_ip`: new connections per second from one peer address (bursts up
+    /// to the same number), default 0 = no limit.
+    public var acceptRatePerIP: Int
+    /// Key `max_requests_per_connection`: after this many requests the connection closes,
+    /// default 1000 (nginx's keepalive_requests); 0 = no limit.
+    public var maxRequestsPerConnection: Int
 
     public init(
         maxConnections: Int = 10_000,
         maxHeaderBytes: Int = 32 * 1024,
         maxHeaderCount: Int = 100,
         maxURIBytes: Int = 8 * 1024,
-        maxBodyBytes: Int = 100 * 1024 * 1024
+        maxBodyBytes: Int = 100 * 1024 * 1024,
+        maxConnectionsPerIP: Int = 0,
+        acceptRatePerIP: Int = 0,
+        maxRequestsPerConnection: Int = 1000
     ) {
         self.maxConnections = maxConnections
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeaderCount = maxHeaderCount
         self.maxURIBytes = maxURIBytes
         self.maxBodyBytes = maxBodyBytes
+        self.maxConnectionsPerIP = maxConnectionsPerIP
+        self.acceptRatePerIP = acceptRatePerIP
+        self.maxRequestsPerConnection = maxRequestsPerConnection
     }
 }
 

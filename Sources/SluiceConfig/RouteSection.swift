@@ -2,7 +2,7 @@
 /// per-route overrides of request-level limits and upstream timeouts.
 extension ConfigReader {
     /// `clusterNames` nil means the clusters section had errors: skip the reference check.
-    func readRoutes(_ root: Fields, clusterNames: [String]?) -> [RouteConfig] {
+    func readRoutes(_ root: Fields, clusterNames: [String]?, policyNames: [String]) -> [RouteConfig] {
         guard let entries = items(root, "routes") else { return [] }
         var routes: [RouteConfig] = []
         var names = FirstSeen()
@@ -30,8 +30,18 @@ extension ConfigReader {
                 timeouts.upstreamHeader = value(section, "upstream_header", .duration).value
                 timeouts.upstreamIdle = value(section, "upstream_idle", .duration).value
             }
-            routes.append(RouteConfig(name: name, match: match, cluster: cluster.value ?? "", limits: limits,
-                                      timeouts: timeouts, hedge: readHedge(fields)))
+            var route = RouteConfig(name: name, match: match, cluster: cluster.value ?? "", limits: limits,
+                                    timeouts: timeouts, hedge: readHedge(fields))
+            for (item, itemPath) in items(fields, "rate_limits") ?? [] {
+                guard let policy = convert(item, at: itemPath, as: .nonEmptyString).value else { continue }
+                if policyNames.contains(policy) {
+                    route.rateLimits.append(policy)
+                } else {
+                    let defined = policyNames.isEmpty ? "none" : policyNames.joined(separator: ", ")
+                    report("rate limit \"\(policy)\" is not defined (defined: \(defined))", at: itemPath, line: item.line)
+                }
+            }
+            routes.append(route)
         }
         return routes
     }

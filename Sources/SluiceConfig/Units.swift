@@ -50,3 +50,12 @@ enum Units {
         return Int64(text)
     }
 }
+
+extension Duration {
+    /// Whole nanoseconds, clamped at zero, for policy code that counts time in UInt64.
+    public var nanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        guard seconds >= 0 else { return 0 }
+        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+    }
+}

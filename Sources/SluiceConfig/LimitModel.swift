@@ -1,0 +1,127 @@
+import SluiceLimits
+
+/// One part of a rate-limit key; a policy's key joins its parts, so `[client_ip, route]`
+/// limits each client on each route separately.
+public enum LimitKeyPart: Sendable, Equatable, CustomStringConvertible {
+    /// The client address after `trusted_proxies` resolution; IPv6 grouped by `ipv6_prefix`.
+    case clientIP
+    /// A request header's value (an API key, a user id); an absent header is its own key.
+    case header(String)
+    /// A claim of the bearer JWT, verified with the keys under `jwt`.
+    case jwtClaim(String)
+    /// The matched route's name.
+    case route
+    case method
+    /// The client's region (`regions`): a trusted edge's header, else the CIDR table.
+    case region
+
+    /// The config spelling: `client_ip`, `header:X-API-Key`, `jwt_claim:sub`, `route`, `method`, `region`.
+    public var description: String {
+        switch self {
+        case .clientIP: "client_ip"
+        case .header(let name): "header:\(name)"
+        case .jwtClaim(let name): "jwt_claim:\(name)"
+        case .route: "route"
+        case .method: "method"
+        case .region: "region"
+        }
+    }
+}
+
+/// Where a policy keeps its counts.
+public enum LimitStore: Sendable, Equatable {
+    /// In this process: each instance limits on its own.
+    case local
+    /// Shared by every instance using the same Redis (`redis://[user:password@]host:port/db`).
+    case redis(url: String)
+}
+
+/// What a request gets when the shared store cannot be reached in time.
+public enum StoreErrorAction: String, Sendable, Equatable, CaseIterable {
+    case allow, deny
+}
+
+/// One entry of `rate_limits`, named by `routes[].rate_limits`.
+public struct RateLimitPolicy: Sendable, Equatable {
+    public var name: String
+    /// Key `algorithm`, default `token_bucket`.
+    public var algorithm: RateAlgorithm = .tokenBucket
+    /// Key `tiers`: 1 to 4, all must pass.
+    public var tiers: [LimitTier] = []
+    /// Key `key`, default `[client_ip]`.
+    public var key: [LimitKeyPart] = [.clientIP]
+    /// Key `ipv6_prefix`, default 64: IPv6 clients in one /64 share a key, as one host often
+    /// owns the whole prefix.
+    public var ipv6Prefix: Int = 64
+    /// Key `store`, default `local`.
+    public var store: LimitStore = .local
+    /// Key `lease_size`, default 10: tokens an instance takes from Redis at once (global only).
+    public var leaseSize: Int = 10
+    /// Key `store_timeout`, default 50ms: the longest a request waits on Redis.
+    public var storeTimeout: Duration = .milliseconds(50)
+    /// Key `on_store_error`, default `allow`.
+    public var onStoreError: StoreErrorAction = .allow
+    /// Key `shadow`, default false: decide and count, log refusals, but never refuse.
+    public var shadow: Bool = false
+    /// Key `allow_cidrs`, default none: clients in these networks skip the policy.
+    public var allowCIDRs: [CIDR] = []
+    /// Key `status`, default 429.
+    public var status: Int = 429
+    /// Key `body`, default "rate limit exceeded".
+    public var body: String = "rate limit exceeded"
+    /// Key `max_keys`, default 1,000,000: tracked keys per instance before eviction.
+    public var maxKeys: Int = 1_000_000
+    /// Key `response_headers`, default true: RateLimit and RateLimit-Policy on every
+    /// response of the routes using the policy, not only on refusals.
+    public var responseHeaders: Bool = true
+
+    public init(name: String) { self.name = name }
+}
+
+/// Key `jwt`: the keys that verify bearer tokens for `jwt_claim:` key parts.
+public struct JWTConfig: Sendable, Equatable {
+    public struct Key: Sendable, Equatable {
+        /// `hs256`, `rs256` or `es256`.
+        public var algorithm: String
+        public var kid: String?
+        /// HS256 only.
+        public var secret: String?
+        /// RS256/ES256: the public key's PEM text (read from `public_key_file`).
+        public var publicKeyPEM: String?
+        public var publicKeyFile: String?
+    }
+    public var keys: [Key] = []
+    public var issuer: String?
+    public var audience: String?
+    /// Key `leeway`, default 60s, as Envoy's jwt_authn allows for clock skew.
+    public var leeway: Duration = .seconds(60)
+
+    public init() {}
+}
+
+/// Key `regions`: where the `region` key part comes from.
+public struct RegionConfig: Sendable, Equatable {
+    /// Key `header`: set by a trusted edge; believed only from `trusted_proxies`.
+    public var header: String?
+    /// Key `table_file`: lines of `CIDR REGION`; `#` starts a comment.
+    public var tableFile: String?
+    /// The table read from `table_file`, longest prefix first.
+    public var table: [(CIDR, String)] = []
+
+    public init() {}
+
+    public static func == (lhs: RegionConfig, rhs: RegionConfig) -> Bool {
+        lhs.header == rhs.header && lhs.tableFile == rhs.tableFile
+            && lhs.table.map(\.0) == rhs.table.map(\.0) && lhs.table.map(\.1) == rhs.table.map(\.1)
+    }
+}
+
+/// Key `access`: networks refused at accept, before a byte is read.
+public struct AccessConfig: Sendable, Equatable {
+    /// Key `allow`, default none = every client; when set, only these networks connect.
+    public var allow: [CIDR] = []
+    /// Key `deny`, default none; checked first, so a denied network inside an allowed one is refused.
+    public var deny: [CIDR] = []
+
+    public init() {}
+}

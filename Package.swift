@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
         // Control: the typed configuration, its loading, validation and the immutable Snapshot.
@@ -34,6 +35,20 @@ let package = Package(
         .target(name: "SluiceBalancing", swiftSettings: strict),
         // Policy: rate-limit algorithms, tiers, RateLimit headers and the sharded local store. No NIO.
         .target(name: "SluiceLimits", swiftSettings: strict),
+        // Data path: a small RESP client (pipelining, pool, scripts) and the rate-limit lease scripts.
+        .target(
+            name: "SluiceRedis",
+            dependencies: [
+                "SluiceLimits",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Control: bearer-token verification for jwt_claim rate-limit keys.
+        .target(name: "SluiceJWT", dependencies: [.product(name: "JWTKit", package: "jwt-kit")], swiftSettings: strict),
         // Data path: listeners, HTTP/1.1 codec, forwarding, upstream pools, lifecycle.
         .target(
             name: "SluiceProxy",
@@ -41,6 +56,8 @@ let package = Package(
                 "SluiceConfig",
                 "SluiceBalancing",
                 "SluiceLimits",
+                "SluiceRedis",
+                "SluiceJWT",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -69,6 +86,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // On demand, not a test: ns per rate-limit decision and bytes per tracked key (README, "Rate limiting").
+        .executableTarget(
+            name: "sluice-limit-bench",
+            dependencies: ["SluiceLimits"],
+            path: "Benchmarks/LimitBench",
+            swiftSettings: strict
+        ),
         // On demand, not a test: ns per pick and a slow-backend simulation (README, "Balancing").
         .executableTarget(
             name: "sluice-balancer-bench",
@@ -76,8 +100,25 @@ let package = Package(
             path: "Benchmarks/BalancerBench",
             swiftSettings: strict
         ),
-        .testTarget(name: "SluiceConfigTests", dependencies: ["SluiceConfig"], swiftSettings: strict),
+        .testTarget(name: "SluiceConfigTests", dependencies: ["SluiceConfig", "SluiceLimits"], swiftSettings: strict),
         .testTarget(name: "SluiceBalancingTests", dependencies: ["SluiceBalancing"], swiftSettings: strict),
+        .testTarget(name: "SluiceLimitsTests", dependencies: ["SluiceLimits"], swiftSettings: strict),
+        .testTarget(
+            name: "SluiceRedisTests",
+            dependencies: [
+                "SluiceRedis",
+                "SluiceLimits",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SluiceJWTTests",
+            dependencies: ["SluiceJWT", .product(name: "JWTKit", package: "jwt-kit")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "SluiceProxyTests",
             dependencies: [
@@ -89,6 +130,8 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                "SluiceLimits",
             ],
             swiftSettings: strict
         ),

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Sets up what the tests need on a fresh machine, then runs every test.
-# The end-to-end tests use real clients (curl) and the real `sluice` binary.
+# The end-to-end tests use real clients (curl), a real Redis (each test starts its own
+# redis-server on a free loopback port) and the real `sluice` binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -89,6 +89,15 @@ public struct JWTConfig: Sendable, Equatable {
         /// RS256/ES256: the public key's PEM text (read from `public_key_file`).
         public var publicKeyPEM: String?
         public var publicKeyFile: String?
+
+        public init(algorithm: String, kid: String? = nil, secret: String? = nil, publicKeyPEM: String? = nil,
+                    publicKeyFile: String? = nil) {
+            self.algorithm = algorithm
+            self.kid = kid
+            self.secret = secret
+            self.publicKeyPEM = publicKeyPEM
+            self.publicKeyFile = publicKeyFile
+        }
     }
     public var keys: [Key] = []
     public var issuer: String?

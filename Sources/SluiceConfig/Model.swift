@@ -94,7 +94,8 @@ public struct RouteConfig: Sendable, Equatable {
         cluster: String,
         limits: RouteLimits = RouteLimits(),
         timeouts: RouteTimeouts = RouteTimeouts(),
-        hedge: HedgeConfig? = nil
+        hedge: HedgeConfig? = nil,
+        rateLimits: [String] = []
     ) {
         self.name = name
         self.match = match
@@ -102,6 +103,7 @@ public struct RouteConfig: Sendable, Equatable {
         self.limits = limits
         self.timeouts = timeouts
         self.hedge = hedge
+        self.rateLimits = rateLimits
     }
 }
 

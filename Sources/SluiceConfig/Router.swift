@@ -11,10 +11,14 @@ public struct ResolvedRoute: Sendable, Equatable {
     public let upstreamHeader: Duration
     public let upstreamIdle: Duration
     public let hedge: HedgeConfig?
+    /// Names of the `rate_limits` policies a request must pass.
+    public let rateLimits: [String]
 
     public init(name: String, index: Int, match: RouteMatch, cluster: String, maxBodyBytes: Int,
-                upstreamConnect: Duration, upstreamHeader: Duration, upstreamIdle: Duration, hedge: HedgeConfig? = nil)
+                upstreamConnect: Duration, upstreamHeader: Duration, upstreamIdle: Duration, hedge: HedgeConfig? = nil,
+                rateLimits: [String] = [])
     {
+        self.rateLimits = rateLimits
         self.name = name
         self.index = index
         self.match = match
@@ -81,7 +85,8 @@ public struct Router: Sendable {
                 upstreamConnect: route.timeouts.upstreamConnect ?? config.timeouts.upstreamConnect,
                 upstreamHeader: route.timeouts.upstreamHeader ?? config.timeouts.upstreamHeader,
                 upstreamIdle: route.timeouts.upstreamIdle ?? config.timeouts.upstreamIdle,
-                hedge: route.hedge)
+                hedge: route.hedge,
+                rateLimits: route.rateLimits)
         }
         let ordered = zip(resolved, resolved.map(Router.matcher(for:))).sorted { lhs, rhs in
             let (left, right) = (lhs.1.rank, rhs.1.rank)

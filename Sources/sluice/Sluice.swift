@@ -48,12 +48,16 @@ struct Run: AsyncParsableCommand {
         let snapshot: Snapshot
         do {
             snapshot = Snapshot(config: try ConfigLoader.load(path: path), source: path)
-        } catch {
+            try await ProxyServer.validate(snapshot.config)
+        } catch let error as ConfigError {
             if config == nil {
                 printError("no configuration: \(path) could not be read. Pass -c FILE, or try `sluice demo`.\n\(error)")
             } else {
                 printError("\(error)")
             }
+            throw ExitCode(1)
+        } catch {
+            printError("\(path): \(error)")
             throw ExitCode(1)
         }
         logging.bootstrap()
@@ -61,27 +65,32 @@ struct Run: AsyncParsableCommand {
     }
 }
 
-struct Check: ParsableCommand {
+struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Validate a configuration file without starting (exit 0 valid, 1 invalid).")
 
     @Option(name: [.short, .long], help: "Configuration file (YAML or JSON).")
     var config: String
 
-    func run() throws {
+    func run() async throws {
+        let loaded: SluiceConfig
         do {
-            let loaded = try ConfigLoader.load(path: config)
-            print("\(config): ok (\(loaded.listeners.count) listeners, \(loaded.clusters.count) clusters, \(loaded.routes.count) routes)")
-        } catch {
+            loaded = try ConfigLoader.load(path: config)
+            try await ProxyServer.validate(loaded)
+        } catch let error as ConfigError {
             printError("\(error)")
             throw ExitCode(1)
+        } catch {
+            printError("\(config): \(error)")
+            throw ExitCode(1)
         }
+        print("\(config): ok (\(loaded.listeners.count) listeners, \(loaded.clusters.count) clusters, \(loaded.routes.count) routes)")
     }
 }
 
 /// Runs one proxy until SIGTERM or SIGINT, then drains and returns (exit 0).
 func serve(_ snapshot: Snapshot) async throws {
     let logger = Logger(label: "sluice")
-    let server = ProxyServer(snapshot: snapshot, logger: logger)
+    let server = try ProxyServer(snapshot: snapshot, logger: logger)
     let group = ServiceGroup(
         services: [ProxyService(server: server, logger: logger)],
         gracefulShutdownSignals: [.sigterm, .sigint],

@@ -70,7 +70,7 @@ import Testing
         var config = SluiceConfig(clusters: [ClusterConfig(name: "main")], routes: [RouteConfig(match: RouteMatch(pathPrefix: "/api"), cluster: "main")])
         configure(&config)
         let channel = EmbeddedChannel()
-        let runtime = ProxyRuntime(
+        let runtime = try ProxyRuntime(
             snapshot: Snapshot(config: config, source: "<test>"),
             eventLoops: [channel.embeddedEventLoop],
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),

@@ -13,6 +13,8 @@ final class ProxyRuntime: Sendable {
     let accessLog: AccessLog
     private let loops: [ObjectIdentifier: LoopBound]
     let health: HealthRegistry
+    let connectionGuard: ConnectionGuard
+    let limiter: RateLimiter
 
     /// LoopState is confined to its event loop; this box only carries it across the
     /// initializer boundary, and every use asserts it is on that loop.
@@ -20,11 +22,14 @@ final class ProxyRuntime: Sendable {
         let state: LoopState
     }
 
-    init(snapshot: Snapshot, eventLoops: [any EventLoop], logger: Logger, accessLogger: Logger) {
+    /// Throws what the config loader cannot check (RateLimiter.make): a JWT key, a Redis URL.
+    init(snapshot: Snapshot, eventLoops: [any EventLoop], logger: Logger, accessLogger: Logger) throws {
+        limiter = try RateLimiter.make(config: snapshot.config, group: eventLoops[0], logger: logger)
         current = NIOLockedValueBox(snapshot)
         self.logger = logger
         accessLog = AccessLog(config: snapshot.config.accessLog, logger: accessLogger)
         health = HealthRegistry(logger: logger)
+        connectionGuard = ConnectionGuard(limits: snapshot.config.limits, access: snapshot.config.access)
         var loops: [ObjectIdentifier: LoopBound] = [:]
         for loop in eventLoops {
             loops[ObjectIdentifier(loop)] = LoopBound(state: LoopState(eventLoop: loop, health: health, loopCount: eventLoops.count))

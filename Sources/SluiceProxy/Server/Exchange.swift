@@ -61,6 +61,8 @@ final class Exchange {
     var bytesOut = 0
     var upstreamStarted: NIODeadline?
     var upstreamHeadNanos: UInt64?
+    /// RateLimit-Policy and RateLimit for the response, from the route's rate limits.
+    var limitFields: [(String, String)] = []
 
     init(
         id: Int,

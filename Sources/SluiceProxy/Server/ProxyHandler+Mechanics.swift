@@ -82,31 +82,36 @@ extension ProxyHandler: UpstreamDelegate {
                     close: !(exchange.requestEnded && exchange.clientKeepAlive))
     }
 
+    /// `fields` go on the answer (a rate limit's Retry-After and RateLimit fields); `logReason`
+    /// replaces `reason` in the access log when the body is not the reason.
     func answer(_ local: LocalAnswer, _ status: HTTPResponseStatus, _ reason: String, close: Bool, route: String? = nil,
-                retryAfter: Int = 1) {
+                retryAfter: Int = 1, fields: [(String, String)] = [], logReason: String? = nil) {
         if runtime.accessLog.config.enabled {
             runtime.accessLog.record(AccessLogEntry(
                 client: peer.ip, method: local.method.rawValue, path: local.uri, status: Int(status.code),
                 bytesIn: 0, bytesOut: 0, durationNanos: elapsed(since: local.started), upstream: nil,
-                upstreamNanos: nil, requestID: local.requestID, route: route, error: reason
+                upstreamNanos: nil, requestID: local.requestID, route: route, error: logReason ?? reason
             ))
         }
         writeAnswer(status, reason, version: local.version, requestID: local.requestID, idHeader: local.idHeader, close: close,
-                    retryAfter: retryAfter)
+                    retryAfter: retryAfter, fields: fields)
     }
 
     /// A response Sluice writes itself: `reason` as a one-line body.
     func writeAnswer(_ status: HTTPResponseStatus, _ reason: String, version: HTTPVersion, requestID: String, idHeader: String, close: Bool,
-                     retryAfter: Int = 1) {
+                     retryAfter: Int = 1, fields: [(String, String)] = []) {
         guard let context else { return }
         let close = close || quiescing
         closing = closing || close
-        let text = reason + "\n"
+        let text = reason.isEmpty ? "" : reason + "\n"
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         headers.add(name: "Content-Length", value: String(text.utf8.count))
         headers.add(name: idHeader, value: requestID)
-        if status == .serviceUnavailable { headers.add(name: "Retry-After", value: String(retryAfter)) }
+        headers.add(contentsOf: fields)
+        if status == .serviceUnavailable, !headers.contains(name: "retry-after") {
+            headers.add(name: "Retry-After", value: String(retryAfter))
+        }
         if close { headers.add(name: "Connection", value: "close") }
         let head = HTTPResponseHead(version: version == .http1_0 ? .http1_0 : .http1_1, status: status, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)

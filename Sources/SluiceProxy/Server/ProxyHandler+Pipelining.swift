@@ -27,7 +27,7 @@ extension ProxyHandler {
         guard !draining, let context else { return }
         draining = true
         defer { draining = false }
-        while !closing, !queued.isEmpty, !(responsePending && !currentRequestOpen) {
+        while !closing, !admitting, !queued.isEmpty, !(responsePending && !currentRequestOpen) {
             switch queued.removeFirst() {
             case .part(let part): process(part, context: context)
             case .parseError(let error): refuseMalformed(error)

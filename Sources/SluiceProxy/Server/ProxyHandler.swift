@@ -35,7 +35,10 @@ final class ProxyHandler: ChannelDuplexHandler {
     var context: ChannelHandlerContext?
     var exchange: Exchange?
     private var nextExchangeID = 0
+    private var requestsOnConnection = 0
     var readsPaused = false
+    /// A request waits on its rate limits (the shared store, a token check): later parts queue.
+    var admitting = false
     var readPending = false
     /// Set once Sluice has decided to close the connection: bytes after a refused or final
     /// request are never treated as a new request.
@@ -80,7 +83,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
         let part = unwrapInboundIn(data)
-        if !queued.isEmpty || (responsePending && !currentRequestOpen) {
+        if admitting || !queued.isEmpty || (responsePending && !currentRequestOpen) {
             queued.append(.part(part))  // a pipelined request: its turn comes after this response
             return
         }
@@ -123,7 +126,11 @@ final class ProxyHandler: ChannelDuplexHandler {
         let hasBody = framing != .none
         // After an Upgrade request NIO's parser stops (the upgrade itself is not forwarded:
         // Upgrade is hop-by-hop), so the connection cannot carry another request.
+        requestsOnConnection += 1
+        let maxRequests = snapshot.config.limits.maxRequestsPerConnection
+        // The last request `max_requests_per_connection` allows is answered with Connection: close.
         let keepAlive = head.isKeepAlive && !head.headers.contains(name: "upgrade")
+            && (maxRequests == 0 || requestsOnConnection < maxRequests)
         // A local answer closes when the connection cannot go on, or when the body the client
         // is still sending would otherwise have to be read and thrown away.
         let closeLocal = hasBody || !keepAlive
@@ -140,6 +147,18 @@ final class ProxyHandler: ChannelDuplexHandler {
         if case .length(let length) = framing, route.maxBodyBytes > 0, length > route.maxBodyBytes {
             return answer(local, .payloadTooLarge, "request body larger than \(route.maxBodyBytes) bytes", close: true, route: route.name)
         }
+        let admitted = AdmittedHead(head: head, local: local, framing: framing, keepAlive: keepAlive, closeLocal: closeLocal,
+                                    route: route, snapshot: snapshot)
+        guard !route.rateLimits.isEmpty else { return forward(admitted, limitFields: []) }
+        checkRateLimits(admitted, context: context)
+    }
+
+    /// 3–4 for a request its rate limits admitted: pick a backend and start the first try.
+    func forward(_ admitted: AdmittedHead, limitFields: [(String, String)]) {
+        let (head, local, framing, route, snapshot) = (admitted.head, admitted.local, admitted.framing, admitted.route, admitted.snapshot)
+        let (keepAlive, closeLocal, hasBody) = (admitted.keepAlive, admitted.closeLocal, admitted.framing != .none)
+        let policy = snapshot.config.headers
+        let requestID = local.requestID
         guard let cluster = loop.cluster(named: route.cluster, in: snapshot) else {
             return answer(local, .serviceUnavailable, "cluster \(route.cluster) has no state", close: closeLocal, route: route.name)
         }
@@ -169,10 +188,11 @@ final class ProxyHandler: ChannelDuplexHandler {
             clientSend: snapshot.config.timeouts.clientSend,
             clientKeepAlive: keepAlive
         )
+        exchange.limitFields = limitFields
         self.exchange = exchange
 
         if hasBody, head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
-            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            context?.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
         // Nothing more is read from the client until the upstream can take it.
         pauseReads()
@@ -300,13 +320,14 @@ final class ProxyHandler: ChannelDuplexHandler {
         if exchange.version == .http1_0, !head.headers.contains(name: "content-length") {
             exchange.clientKeepAlive = false
         }
-        let clientHead = HeaderRewriting.clientHead(
+        var clientHead = HeaderRewriting.clientHead(
             from: head,
             requestVersion: exchange.version,
             keepAlive: exchange.clientKeepAlive,
             policy: exchange.headerPolicy,
             requestID: exchange.requestID
         )
+        if !exchange.limitFields.isEmpty { clientHead.headers.add(contentsOf: exchange.limitFields) }
         exchange.responseStarted = true
         context?.write(wrapOutboundOut(.head(clientHead)), promise: nil)
         upstreamTimer?.set(after: exchange.idleTimeout)

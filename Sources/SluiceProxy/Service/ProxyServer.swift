@@ -30,19 +30,34 @@ public final class ProxyServer: Sendable {
 
     /// - Parameters:
     ///   - group: the event loops to run on; nil creates `event_loops` threads (0 = one per core).
+    /// Throws `LimitSetupError` for what the loader cannot check (a JWT key's PEM, a Redis URL).
     public init(
         snapshot: Snapshot,
         group: (any EventLoopGroup)? = nil,
         logger: Logger = Logger(label: "sluice"),
         accessLogger: Logger = Logger(label: "sluice.access")
-    ) {
+    ) throws {
         let threads = snapshot.config.eventLoops > 0 ? snapshot.config.eventLoops : System.coreCount
-        ownsGroup = group == nil
+        let owns = group == nil
+        ownsGroup = owns
         let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: threads)
         self.group = group
         var loops: [any EventLoop] = []
         for loop in group.makeIterator() { loops.append(loop) }
-        runtime = ProxyRuntime(snapshot: snapshot, eventLoops: loops, logger: logger, accessLogger: accessLogger)
+        do {
+            runtime = try ProxyRuntime(snapshot: snapshot, eventLoops: loops, logger: logger, accessLogger: accessLogger)
+        } catch {
+            if owns { try? group.syncShutdownGracefully() }
+            throw error
+        }
+    }
+
+    /// Checks what the config loader cannot (a JWT key's PEM or secret, a Redis URL) without
+    /// starting anything; throws an error whose description names the key.
+    public static func validate(_ config: SluiceConfig) async throws {
+        let limiter = try RateLimiter.make(config: config, group: MultiThreadedEventLoopGroup.singleton,
+                                           logger: Logger(label: "sluice.check", factory: { _ in SwiftLogNoOpLogHandler() }))
+        await limiter.shutdown()
     }
 
     /// The snapshot new requests run on.
@@ -132,6 +147,7 @@ public final class ProxyServer: Sendable {
         }
         for bound in running { try? await bound.eventLoop.submit { bound.checker.stop() }.get() }
         await onEveryLoop { $0.closeIdleConnections() }
+        await runtime.limiter.shutdown()
         if ownsGroup { try await group.shutdownGracefully() }
     }
 
@@ -173,10 +189,19 @@ public final class ProxyServer: Sendable {
             runtime.connections.wrappingDecrement(ordering: .relaxed)
             throw TooManyConnections()
         }
-        channel.closeFuture.whenComplete { _ in runtime.connections.wrappingDecrement(ordering: .relaxed) }
-
         let ip = channel.remoteAddress?.ipAddress ?? "-"
-        let trusted = CIDR.parseAddress(ip).map { address in
+        let address = CIDR.parseAddress(ip)
+        if case .failure(let refusal) = runtime.connectionGuard.admit(ip: ip, address: address, now: NIODeadline.now().uptimeNanoseconds) {
+            runtime.connections.wrappingDecrement(ordering: .relaxed)
+            runtime.logger.debug("connection refused", metadata: ["client": "\(ip)", "reason": "\(refusal)"])
+            throw refusal
+        }
+        channel.closeFuture.whenComplete { _ in
+            runtime.connections.wrappingDecrement(ordering: .relaxed)
+            runtime.connectionGuard.release(ip: ip)
+        }
+
+        let trusted = address.map { address in
             snapshot.config.headers.trustedProxies.contains { $0.contains(address) }
         } ?? false
 

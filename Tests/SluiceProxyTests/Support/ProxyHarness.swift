@@ -56,7 +56,7 @@ final class ProxyHarness: Sendable {
         configure(&config)
         let accessLog = LogCapture()
         let errorLog = LogCapture()
-        let server = ProxyServer(
+        let server = try ProxyServer(
             snapshot: Snapshot(config: config, source: "<test>"),
             logger: errorLog.logger("sluice"),
             accessLogger: accessLog.logger("sluice.access")

@@ -1,0 +1,49 @@
+import Logging
+import NIOCore
+import SluiceConfig
+import SluiceLimits
+import SluiceRedis
+
+extension RateLimiter {
+    /// The policies of `config`, with one Redis client per distinct store URL. Throws what
+    /// the loader cannot check: a JWT key's PEM or secret, an unusable Redis URL.
+    static func make(config: SluiceConfig, group: any EventLoopGroup, logger: Logger) throws -> RateLimiter {
+        var clients: [String: RedisLimitStore] = [:]
+        var policies: [String: PolicyRuntime] = [:]
+        for (index, entry) in config.rateLimits.enumerated() {
+            let policy: LimitPolicy
+            do {
+                policy = try LimitPolicy(name: entry.name, algorithm: entry.algorithm, tiers: entry.tiers)
+            } catch {
+                throw LimitSetupError(message: "rate_limits[\(index)].tiers: \(error)")
+            }
+            var global: GlobalLimit?
+            let counters = PolicyCounters()
+            if case .redis(let url) = entry.store {
+                let store: RedisLimitStore
+                if let existing = clients[url] {
+                    store = existing
+                } else {
+                    do {
+                        store = RedisLimitStore(client: try RedisClient(url: url, group: group, logger: logger))
+                    } catch {
+                        throw LimitSetupError(message: "rate_limits[\(index)].store: \(error)")
+                    }
+                    clients[url] = store
+                }
+                global = GlobalLimit(config: entry, policy: policy, store: store, counters: counters, eventLoop: group.next(),
+                                     logger: logger)
+            }
+            policies[entry.name] = PolicyRuntime(config: entry, policy: policy, global: global, counters: counters)
+        }
+        let regions = config.regions.header != nil || !config.regions.table.isEmpty ? RegionIndex(config.regions) : nil
+        return RateLimiter(policies: policies, regions: regions, claims: try ClaimSource(config: config), logger: logger,
+                           redisClients: clients.values.map(\.client))
+    }
+
+    /// Stops lease expiry and closes the Redis connections.
+    func shutdown() async {
+        for runtime in policies.values { runtime.global?.stop() }
+        for client in redisClients { try? await client.shutdown().get() }
+    }
+}

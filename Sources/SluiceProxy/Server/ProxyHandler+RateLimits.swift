@@ -1,0 +1,52 @@
+import NIOCore
+import NIOHTTP1
+import SluiceConfig
+
+/// A request head that passed validation and routing, waiting on its rate limits.
+struct AdmittedHead {
+    let head: HTTPRequestHead
+    let local: LocalAnswer
+    let framing: BodyFraming
+    let keepAlive: Bool
+    let closeLocal: Bool
+    let route: ResolvedRoute
+    let snapshot: Snapshot
+}
+
+// Phase 2½: the route's rate limits, between routing and picking a backend. A local policy
+// decides at once; a shared (Redis) one or a token check may take until `store_timeout`,
+// while the request's later parts queue as pipelined ones do.
+extension ProxyHandler {
+    func checkRateLimits(_ admitted: AdmittedHead, context: ChannelHandlerContext) {
+        let policy = admitted.snapshot.config.headers
+        let clientIP = HashKey.clientIP(head: admitted.head, peer: peer, trusted: policy.trustedProxies)
+        let request = LimitRequest(head: admitted.head, clientIP: clientIP, clientAddress: CIDR.parseAddress(clientIP),
+                                   peerTrusted: peer.isTrusted, route: admitted.route.name)
+        let now = NIODeadline.now().uptimeNanoseconds
+        switch runtime.limiter.check(admitted.route.rateLimits, request: request, now: now, eventLoop: context.eventLoop) {
+        case .done(let admission):
+            admit(admission, admitted)
+        case .pending(let decided):
+            admitting = true
+            pauseReads()
+            decided.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
+                self.admitting = false
+                guard !self.closing, self.context != nil else { return }
+                // The limiter's futures never fail (store errors become decisions); allow if one did.
+                self.admit((try? result.get()) ?? .allowed(fields: []), admitted)
+                if self.exchange == nil { self.resumeReads() }
+                self.serveQueued()
+            }
+        }
+    }
+
+    private func admit(_ admission: Admission, _ admitted: AdmittedHead) {
+        switch admission {
+        case .allowed(let fields):
+            forward(admitted, limitFields: fields)
+        case .refused(let refusal):
+            answer(admitted.local, refusal.status, refusal.body, close: admitted.closeLocal, route: admitted.route.name,
+                   fields: refusal.fields, logReason: "rate limit \(refusal.policy)")
+        }
+    }
+}

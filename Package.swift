@@ -34,7 +34,7 @@ let package = Package(
         // Policy: balancing algorithms, stable hash, health state machines over plain values. No NIO.
         .target(name: "SluiceBalancing", swiftSettings: strict),
         // Policy: rate-limit algorithms, tiers, RateLimit headers and the sharded local store. No NIO.
-        .target(name: "SluiceLimits", swiftSettings: strict),
+        .target(name: "SluiceLimits", dependencies: ["SluiceBalancing"], swiftSettings: strict),
         // Data path: a small RESP client (pipelining, pool, scripts) and the rate-limit lease scripts.
         .target(
             name: "SluiceRedis",
@@ -89,7 +89,7 @@ let package = Package(
         // On demand, not a test: ns per rate-limit decision and bytes per tracked key (README, "Rate limiting").
         .executableTarget(
             name: "sluice-limit-bench",
-            dependencies: ["SluiceLimits"],
+            dependencies: ["SluiceLimits", "SluiceBalancing"],
             path: "Benchmarks/LimitBench",
             swiftSettings: strict
         ),
@@ -102,7 +102,7 @@ let package = Package(
         ),
         .testTarget(name: "SluiceConfigTests", dependencies: ["SluiceConfig", "SluiceLimits"], swiftSettings: strict),
         .testTarget(name: "SluiceBalancingTests", dependencies: ["SluiceBalancing"], swiftSettings: strict),
-        .testTarget(name: "SluiceLimitsTests", dependencies: ["SluiceLimits"], swiftSettings: strict),
+        .testTarget(name: "SluiceLimitsTests", dependencies: ["SluiceLimits", "SluiceBalancing"], swiftSettings: strict),
         .testTarget(
             name: "SluiceRedisTests",
             dependencies: [

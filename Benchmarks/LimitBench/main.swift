@@ -1,3 +1,4 @@
+import SluiceBalancing
 // sluice-limit-bench: on-demand measurements of the rate limiter, not a test.
 //
 //   sluice-limit-bench [decide]   ns per LocalLimitStore decision: each algorithm, 1 and 3
@@ -29,18 +30,8 @@ func makePolicy(_ algorithm: RateAlgorithm, tiers: Int) -> LimitPolicy {
     }
 }
 
-/// SplitMix64: the key hashes, the same every run.
-struct KeyHashes: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The key hashes: the same every run.
+typealias KeyHashes = SplitMix64
 
 func nanoseconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9
@@ -68,7 +59,7 @@ func timeDecisions(_ store: LocalLimitStore, keys: [UInt64], iterations: Int, no
 /// ever adds time.
 func nanosecondsPerDecision(_ algorithm: RateAlgorithm, tiers: Int, keyCount: Int) -> (Double, Int, bytes: Int) {
     let store = LocalLimitStore(policy: makePolicy(algorithm, tiers: tiers))
-    var hashes = KeyHashes(state: 1)
+    var hashes = KeyHashes(seed: 1)
     let keys = (0..<keyCount).map { _ in hashes.next() }
     var now = second
     var (_, checksum) = timeDecisions(store, keys: keys, iterations: max(keyCount, 100_000), now: &now)
@@ -88,7 +79,7 @@ func nanosecondsPerDecision(_ algorithm: RateAlgorithm, tiers: Int, keyCount: In
 func dependentReadNanoseconds(bytes: Int) -> Double {
     let lines = max(2, bytes / 64)
     var order = Array(0..<lines)
-    var random = KeyHashes(state: 5)
+    var random = KeyHashes(seed: 5)
     order.shuffle(using: &random)
     var next = [Int](repeating: 0, count: lines * 8)
     for index in 0..<lines { next[order[index] * 8] = order[(index + 1) % lines] * 8 }
@@ -158,7 +149,7 @@ func measureMemory(_ algorithm: RateAlgorithm, tiers: Int) {
     let offered = 1_000_000
     let before = residentBytes()
     let store = LocalLimitStore(policy: makePolicy(algorithm, tiers: tiers))
-    var hashes = KeyHashes(state: 99)
+    var hashes = KeyHashes(seed: 99)
     for _ in 0..<offered { _ = store.decide(keyHash: hashes.next(), now: second) }
     let tracked = store.count
     let rss = residentBytes().flatMap { after in before.map { Double(after - $0) / Double(tracked) } }

@@ -14,6 +14,7 @@ extension ConfigReader {
             var policy = RateLimitPolicy(name: name)
             policy.algorithm = value(fields, "algorithm", .enumeration("rate limit algorithm")).or(policy.algorithm)
             policy.tiers = readTiers(fields)
+            checkTiers(policy, fields)
             if let node = fields.node("key") {
                 // One part as a plain string, or a list of parts combined in order.
                 let keyPath = fields.path.key("key")
@@ -65,6 +66,19 @@ extension ConfigReader {
         return tiers
     }
 
+    /// What only the algorithm can judge (a burst the sliding window would ignore, a burst
+    /// × window too long to count in nanoseconds), named at the tier.
+    private func checkTiers(_ policy: RateLimitPolicy, _ fields: Fields) {
+        guard let entries = items(fields, "tiers"), entries.count == policy.tiers.count else { return }
+        for (tier, (item, path)) in zip(policy.tiers, entries) {
+            if policy.algorithm == .slidingWindow, tier.burst != nil {
+                report("burst applies to token_bucket and gcra, not sliding_window", at: path.key("burst"), line: item.line)
+            } else if let problem = LimitPolicy.problem(with: tier, algorithm: policy.algorithm) {
+                report(problem, at: path, line: item.line)
+            }
+        }
+    }
+
     func readJWT(_ root: Fields, baseDirectory: String) -> JWTConfig {
         var jwt = JWTConfig()
         guard let section = section(root, "jwt", ConfigSchema.jwt) else { return jwt }
@@ -76,7 +90,10 @@ extension ConfigReader {
             guard let algorithm = required(key, "algorithm", .jwtAlgorithm).value else { continue }
             var entry = JWTConfig.Key(algorithm: algorithm, kid: value(key, "kid", .nonEmptyString).value)
             if algorithm == "hs256" {
-                entry.secret = required(key, "secret", .nonEmptyString).value
+                // RFC 7518 §3.2: an HS256 key must be at least as long as the hash, 32 bytes.
+                entry.secret = required(key, "secret", .nonEmptyString.checked { text, _ in
+                    text.utf8.count >= 32 ? nil : "an hs256 secret must be at least 32 bytes (RFC 7518), got \(text.utf8.count)"
+                }).value
                 if key.node("public_key_file") != nil {
                     report("hs256 takes a secret, not a public_key_file", at: path.key("public_key_file"), line: key.line)
                 }
@@ -150,14 +167,14 @@ extension ConfigReader {
 }
 
 /// A `regions.table_file`: one `CIDR REGION` per line.
-enum RegionTable {
-    struct Failure: Error {
-        let line: Int
-        let message: String
+public enum RegionTable {
+    public struct Failure: Error {
+        public let line: Int
+        public let message: String
     }
 
     /// Entries sorted longest prefix first, so the first match is the most specific.
-    static func parse(_ text: String) -> Result<[(CIDR, String)], Failure> {
+    public static func parse(_ text: String) -> Result<[(CIDR, String)], Failure> {
         var table: [(CIDR, String)] = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]

@@ -171,7 +171,8 @@ public struct LimitPolicy: Sendable, Equatable {
     }
 
     /// Why `tier` cannot run under `algorithm`, or nil. Bounds keep every sum in 64 bits.
-    static func problem(with tier: LimitTier, algorithm: RateAlgorithm) -> String? {
+    /// Why `tier` cannot run under `algorithm`, or nil; the config loader names it at the tier.
+    public static func problem(with tier: LimitTier, algorithm: RateAlgorithm) -> String? {
         if tier.limit < 1 { return "limit must be at least 1" }
         if tier.window == 0 { return "window must be greater than 0" }
         if tier.window > largestScaledTime { return "window must be at most 2^62 ns" }

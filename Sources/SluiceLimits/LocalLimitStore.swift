@@ -1,3 +1,4 @@
+import SluiceBalancing
 import Synchronization
 
 /// Per-key state for one policy, in this process, safe to share across threads.
@@ -33,7 +34,7 @@ public final class LocalLimitStore: Sendable {
         let maxKeys = max(1, maxKeys)
         var shardCount = 1
         while shardCount < 64, shardCount * 2 * 1_024 <= maxKeys { shardCount *= 2 }
-        var seeds = SplitMix(state: seed)
+        var seeds = SplitMix64(seed: seed)
         self.policy = policy
         self.maxKeys = maxKeys
         self.shardCount = shardCount

@@ -1,3 +1,4 @@
+import SluiceBalancing
 /// One shard of `LocalLimitStore`: an open-addressing hash table over one flat buffer of
 /// UInt64 words.
 ///
@@ -16,7 +17,7 @@ struct ShardTable: ~Copyable {
     private(set) var slotCount: Int
     private(set) var count = 0
     private var words: UnsafeMutablePointer<UInt64>
-    var random: SplitMix
+    var random: SplitMix64
     private var sweepCursor = 0
 
     /// Occupied slots the eviction looks at.
@@ -31,7 +32,7 @@ struct ShardTable: ~Copyable {
         self.maxSlots = max(self.maxKeys + 1, (self.maxKeys * 4 + 2) / 3)
         self.slotCount = min(16, maxSlots)
         self.words = Self.allocate(slots: slotCount, stride: stride)
-        self.random = SplitMix(state: seed)
+        self.random = SplitMix64(seed: seed)
     }
 
     deinit { UnsafeMutableRawPointer(words).deallocate() }
@@ -185,19 +186,5 @@ struct ShardTable: ~Copyable {
             (words + slot * stride).update(from: old + oldSlot * stride, count: stride)
         }
         UnsafeMutableRawPointer(old).deallocate()
-    }
-}
-
-/// SplitMix64, each shard's own seeded source for eviction samples: deterministic for a
-/// seed, and no shared generator to contend on.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -91,6 +91,20 @@ import Testing
         ])
     }
 
+    @Test func tiersAreCheckedAgainstTheAlgorithm() {
+        let yaml = Self.cluster + """
+        rate_limits:
+          - name: a
+            algorithm: sliding_window
+            tiers: [{ limit: 1, window: 1s, burst: 5 }]
+        jwt: { keys: [{ algorithm: hs256, secret: short }] }
+        """
+        #expect(issues(yaml) == [
+            "test.yaml:5: rate_limits[0].tiers[0].burst: burst applies to token_bucket and gcra, not sliding_window",
+            "test.yaml:6: jwt.keys[0].secret: an hs256 secret must be at least 32 bytes (RFC 7518), got 5",
+        ])
+    }
+
     @Test func keyPartsNeedTheirSources() {
         let yaml = Self.cluster + "rate_limits: [{ name: a, tiers: [{ limit: 1, window: 1s }], key: [jwt_claim:sub, region] }]\n"
         #expect(issues(yaml) == [
@@ -110,7 +124,7 @@ import Testing
         try (Self.cluster + """
         jwt:
           keys:
-            - { algorithm: HS256, secret: s3cret, kid: one }
+            - { algorithm: HS256, secret: a-secret-of-at-least-32-bytes-long, kid: one }
             - { algorithm: es256, public_key_file: k.pem }
           issuer: me
           audience: api
@@ -119,7 +133,7 @@ import Testing
         """).write(to: file, atomically: true, encoding: .utf8)
         let config = try ConfigLoader.load(path: file.path, environment: [:])
         #expect(config.jwt.keys.count == 2)
-        #expect(config.jwt.keys[0].algorithm == "hs256" && config.jwt.keys[0].secret == "s3cret" && config.jwt.keys[0].kid == "one")
+        #expect(config.jwt.keys[0].algorithm == "hs256" && config.jwt.keys[0].secret == "a-secret-of-at-least-32-bytes-long" && config.jwt.keys[0].kid == "one")
         #expect(config.jwt.keys[1].publicKeyPEM?.hasPrefix("-----BEGIN PUBLIC KEY-----") == true)
         #expect(config.jwt.issuer == "me" && config.jwt.audience == "api" && config.jwt.leeway == .zero)
         #expect(config.regions.header == "X-Region")

@@ -1,3 +1,4 @@
+import SluiceBalancing
 import SluiceLimits
 import Testing
 

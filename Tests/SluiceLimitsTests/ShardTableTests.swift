@@ -1,3 +1,4 @@
+import SluiceBalancing
 @testable import SluiceLimits
 import Testing
 

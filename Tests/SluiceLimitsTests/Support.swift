@@ -1,3 +1,4 @@
+import SluiceBalancing
 import SluiceLimits
 
 let millisecond: UInt64 = 1_000_000
@@ -16,19 +17,7 @@ func policy(_ algorithm: RateAlgorithm, _ tiers: [LimitTier], name: String = "ap
 }
 
 /// SplitMix64 for seeded randomized tests.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+typealias SeededRandom = SplitMix64
 
 /// Returns the given values in turn, to choose exactly which slots a sample draws.
 struct ScriptedRandom: RandomNumberGenerator {

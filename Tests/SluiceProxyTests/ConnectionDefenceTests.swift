@@ -5,7 +5,8 @@ import SluiceConfig
 import Testing
 @testable import SluiceProxy
 
-/// Accept-time defences (access lists, per-peer connection caps and accept rate), the
+/// Accept-time defences (access lists, accept rate per peer; the connection caps are in
+/// LimitTests), the
 /// per-connection request cap, and slow clients not starving a normal one.
 @Suite struct ConnectionDefenceTests {
     @Test func deniedPeersAreClosedBeforeAnyByte() async throws {
@@ -27,23 +28,6 @@ import Testing
             let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
             #expect(try await client.get("/hello")?.status == 200)
             await client.close()
-        }
-    }
-
-    @Test func connectionsPerPeerAreCapped() async throws {
-        try await withProxy(configure: { $0.limits.maxConnectionsPerIP = 2 }) { proxy, _ in
-            let first = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
-            let second = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
-            #expect(try await first.get("/hello")?.status == 200)
-            #expect(try await second.get("/hello")?.status == 200)
-            let third = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
-            #expect(await eventually { third.isClosed })
-            await first.close()
-            #expect(await eventually { proxy.server.runtime.connectionGuard.openConnections(from: "127.0.0.1") == 1 })
-            let fourth = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
-            #expect(try await fourth.get("/hello")?.status == 200)
-            await second.close()
-            await fourth.close()
         }
     }
 

@@ -59,8 +59,11 @@ import Testing
         }
     }
 
-    @Test func connectionsOverLimitAreClosedAtOnce() async throws {
-        try await withProxy(configure: { $0.limits.maxConnections = 2 }) { proxy, backend in
+    /// `max_connections` (all peers) and `max_connections_per_ip` (here every client is 127.0.0.1)
+    /// close the connection past the cap at once, and a freed slot can be used again.
+    @Test(arguments: [false, true]) func connectionsOverLimitAreClosedAtOnce(perPeer: Bool) async throws {
+        try await withProxy(configure: { if perPeer { $0.limits.maxConnectionsPerIP = 2 } else { $0.limits.maxConnections = 2 } }) { proxy, _ in
+            let open = { perPeer ? proxy.server.runtime.connectionGuard.openConnections(from: "127.0.0.1") : proxy.server.connectionCount }
             let first = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
             let second = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
             #expect(try await first.get("/hello")?.status == 200)
@@ -68,7 +71,7 @@ import Testing
             let third = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
             #expect(await eventually { third.isClosed })
             await first.close()
-            #expect(await eventually { proxy.server.connectionCount == 1 })
+            #expect(await eventually { open() == 1 })
             let fourth = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
             #expect(try await fourth.get("/hello")?.status == 200)
             await second.close()

@@ -9,8 +9,11 @@ import NIOPosix
 
 /// A private `redis-server` for one test: 127.0.0.1 only, on a port that was free a moment
 /// before (another is tried if the server cannot bind it), no persistence. `start` returns
-/// once the server answers PING; `kill` and `restart` (same port, same arguments) let a test
-/// take the server away and bring it back; `pause` and `resume` freeze it (SIGSTOP/SIGCONT).
+/// once the server answers, and only if it is this process that answers: two tests can be
+/// handed the same free port, and then the server that loses the bind must not take the
+/// other's for its own (`INFO`'s `process_id` is checked). `kill` and `restart` (same port,
+/// same arguments) let a test take the server away and bring it back; `pause` and `resume`
+/// freeze it (SIGSTOP/SIGCONT).
 ///
 /// The binary is `REDIS_SERVER` or the first `redis-server` on PATH; its log goes to a
 /// temporary file (`log`) for failure messages.
@@ -48,10 +51,13 @@ final class RedisServerProcess: @unchecked Sendable {
         let logPath = NSTemporaryDirectory() + "sluice-redis-\(UInt64.random(in: 0...UInt64.max)).log"
         var failures: [String] = []
         for _ in 0..<5 {
+            try ServerRegistry.current?.checkOpen()
             let port = try await freePort()
             let process = try launch(port: port, arguments: arguments, logPath: logPath)
-            if await waitUntilReady(process, port: port, timeout: startupTimeout) {
-                return RedisServerProcess(port: port, arguments: arguments, logPath: logPath, process: process)
+            if await waitUntilReady(process, port: port, password: password(in: arguments), timeout: startupTimeout) {
+                let server = RedisServerProcess(port: port, arguments: arguments, logPath: logPath, process: process)
+                ServerRegistry.current?.add(server)
+                return server
             }
             failures.append("port \(port): running \(process.isRunning)")
             signalAndReap(process, SIGKILL)
@@ -66,13 +72,18 @@ final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// A new server on the same port with the same arguments (the old one is killed first).
+    /// A few tries, should something hold the port for a moment.
     func restart(startupTimeout: Double = 20) async throws {
         kill()
-        let process = try Self.launch(port: port, arguments: arguments, logPath: logPath)
-        lock.withLock { self.process = process }
-        guard await Self.waitUntilReady(process, port: port, timeout: startupTimeout) else {
-            throw LaunchError(description: "redis-server did not restart on port \(port)\nlog: \(log)")
+        for _ in 0..<5 {
+            try ServerRegistry.current?.checkOpen()
+            let process = try Self.launch(port: port, arguments: arguments, logPath: logPath)
+            lock.withLock { self.process = process }
+            if await Self.waitUntilReady(process, port: port, password: Self.password(in: arguments), timeout: startupTimeout) { return }
+            kill()
+            try? await Task.sleep(nanoseconds: 100_000_000)
         }
+        throw LaunchError(description: "redis-server did not restart on port \(port)\nlog: \(log)")
     }
 
     func pause() { lock.withLock { sendSignal(process.processIdentifier, SIGSTOP) } }
@@ -105,14 +116,19 @@ final class RedisServerProcess: @unchecked Sendable {
         return process
     }
 
-    /// Polls PING until the server answers (true) or exits or `timeout` passes (false).
-    private static func waitUntilReady(_ process: Process, port: Int, timeout: Double) async -> Bool {
+    /// Polls until `process` itself answers on `port` (true), or it exits or `timeout` passes
+    /// (false). Another server answering there means `process` lost the bind and is exiting.
+    private static func waitUntilReady(_ process: Process, port: Int, password: String?, timeout: Double) async -> Bool {
         let end = Date().addingTimeInterval(timeout)
         while Date() < end, process.isRunning {
-            if await answersPing(port: port) { return true }
+            if await serverPID(port: port, password: password) == process.processIdentifier { return true }
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
         return false
+    }
+
+    private static func password(in arguments: [String]) -> String? {
+        arguments.firstIndex(of: "--requirepass").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
     }
 
     private static func signalAndReap(_ process: Process, _ signal: Int32) {
@@ -131,28 +147,60 @@ final class RedisServerProcess: @unchecked Sendable {
         return port
     }
 
-    /// Whether something on `port` answers an inline PING like Redis (`-NOAUTH` counts: it
-    /// is up, only locked).
-    static func answersPing(port: Int) async -> Bool {
+    /// The pid of the redis-server on `port` (from `INFO server`, after an inline `AUTH` when
+    /// `password` is set), or nil if nothing there answers like one within 2 s.
+    static func serverPID(port: Int, password: String?) async -> Int32? {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
-        let reply = eventLoop.makePromise(of: String.self)
+        let reply = eventLoop.makePromise(of: Int32.self)
         let timer = eventLoop.scheduleTask(in: .seconds(2)) { reply.fail(ChannelError.eof) }
         defer { timer.cancel() }
         do {
             let channel = try await ClientBootstrap(group: eventLoop)
                 .connectTimeout(.seconds(1))
                 .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(FirstReply(reply)) }
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(ProcessIDReply(reply)) }
                 }
                 .connect(host: "127.0.0.1", port: port).get()
-            defer { channel.close(promise: nil) }
-            try await channel.writeAndFlush(ByteBuffer(string: "PING\r\n"))
-            let text = try await reply.futureResult.get()
-            return text.hasPrefix("+PONG") || text.hasPrefix("-NOAUTH")
+            let auth = password.map { "AUTH \($0)\r\n" } ?? ""
+            channel.writeAndFlush(ByteBuffer(string: auth + "INFO server\r\n"), promise: nil)
+            let pid = try? await reply.futureResult.get()
+            try? await channel.close()
+            return pid
         } catch {
             reply.fail(error)
-            return false
+            return nil
         }
+    }
+}
+
+/// The servers a test started (see `withTestDeadline`), so that a test given up as hung
+/// leaves none running, and starts none afterwards.
+final class ServerRegistry: @unchecked Sendable {
+    @TaskLocal static var current: ServerRegistry?
+
+    private struct Weak { weak var server: RedisServerProcess? }
+    private let lock = NSLock()
+    private var servers: [Weak] = []
+    private var closed = false
+
+    func add(_ server: RedisServerProcess) {
+        let open = lock.withLock {
+            if !closed { servers.append(Weak(server: server)) }
+            return !closed
+        }
+        if !open { server.kill() }
+    }
+
+    func checkOpen() throws {
+        if lock.withLock({ closed }) { throw RedisServerProcess.LaunchError(description: "the test was given up as hung") }
+    }
+
+    func killAll() {
+        let all = lock.withLock {
+            closed = true
+            return servers.compactMap(\.server)
+        }
+        for server in all { server.kill() }
     }
 }
 
@@ -164,15 +212,24 @@ private func sendSignal(_ pid: pid_t, _ signal: Int32) {
     #endif
 }
 
-/// Completes a promise with the first bytes a connection receives.
-private final class FirstReply: ChannelInboundHandler {
+/// Completes a promise with the `process_id` of an `INFO` reply (an error reply fails it).
+private final class ProcessIDReply: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
-    let promise: EventLoopPromise<String>
+    let promise: EventLoopPromise<Int32>
+    private var text = ""
 
-    init(_ promise: EventLoopPromise<String>) { self.promise = promise }
+    init(_ promise: EventLoopPromise<Int32>) { self.promise = promise }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        promise.succeed(String(buffer: unwrapInboundIn(data)))
+        text += String(buffer: unwrapInboundIn(data))
+        if text.hasPrefix("-") || text.contains("\r\n-") {
+            promise.fail(ChannelError.eof)
+        } else if let field = text.firstRange(of: "process_id:") {
+            let rest = text[field.upperBound...]
+            if let end = rest.firstIndex(of: "\r") {
+                if let pid = Int32(rest[..<end]) { promise.succeed(pid) } else { promise.fail(ChannelError.eof) }
+            }
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

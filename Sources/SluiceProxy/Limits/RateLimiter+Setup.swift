@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import SluiceConfig
 import SluiceLimits
@@ -37,12 +38,22 @@ extension RateLimiter {
             policies[entry.name] = PolicyRuntime(config: entry, policy: policy, global: global, counters: counters)
         }
         let regions = config.regions.header != nil || !config.regions.table.isEmpty ? RegionIndex(config.regions) : nil
-        return RateLimiter(policies: policies, regions: regions, claims: try ClaimSource(config: config), logger: logger,
-                           redisClients: clients.values.map(\.client))
+        let limiter = RateLimiter(policies: policies, regions: regions, claims: try ClaimSource(config: config), logger: logger,
+                                  redisClients: clients.values.map(\.client))
+        let stores = policies.values.compactMap(\.local)
+        if !stores.isEmpty {
+            let task = group.next().scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { _ in
+                let now = NIODeadline.now().uptimeNanoseconds
+                for store in stores { _ = store.sweep(now: now) }
+            }
+            limiter.sweeper.withLockedValue { $0 = task }
+        }
+        return limiter
     }
 
     /// Stops lease expiry and closes the Redis connections.
     func shutdown() async {
+        sweeper.withLockedValue { $0?.cancel() }
         for runtime in policies.values { runtime.global?.stop() }
         for client in redisClients { try? await client.shutdown().get() }
     }

@@ -1,5 +1,6 @@
 import Atomics
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import SluiceConfig
@@ -74,6 +75,8 @@ final class RateLimiter: Sendable {
     private let claims: ClaimSource?
     private let logger: Logger
     let redisClients: [RedisClient]
+    /// Clears idle keys from the local stores (each insert also sweeps a few slots).
+    let sweeper = NIOLockedValueBox<RepeatedTask?>(nil)
 
     init(policies: [String: PolicyRuntime], regions: RegionIndex?, claims: ClaimSource?, logger: Logger,
          redisClients: [RedisClient] = [])

@@ -40,6 +40,7 @@ let package = Package(
             name: "SluiceRedis",
             dependencies: [
                 "SluiceLimits",
+                "SluiceBalancing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -100,6 +101,13 @@ let package = Package(
             path: "Benchmarks/BalancerBench",
             swiftSettings: strict
         ),
+        // Test-only: a private redis-server per test (start, kill, restart, pause).
+        .target(
+            name: "SluiceTestSupport",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Tests/SluiceTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(name: "SluiceConfigTests", dependencies: ["SluiceConfig", "SluiceLimits"], swiftSettings: strict),
         .testTarget(name: "SluiceBalancingTests", dependencies: ["SluiceBalancing"], swiftSettings: strict),
         .testTarget(name: "SluiceLimitsTests", dependencies: ["SluiceLimits", "SluiceBalancing"], swiftSettings: strict),
@@ -108,6 +116,8 @@ let package = Package(
             dependencies: [
                 "SluiceRedis",
                 "SluiceLimits",
+                "SluiceBalancing",
+                "SluiceTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -132,6 +142,7 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 "SluiceLimits",
+                "SluiceTestSupport",
             ],
             swiftSettings: strict
         ),

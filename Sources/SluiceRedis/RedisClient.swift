@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import SluiceBalancing
 
 /// A small pool of `RedisConnection`s (`poolSize`, default 2), each opened on first use on
 /// an event loop of `group`. For the proxy's data path give each event loop its own client
@@ -207,20 +208,5 @@ private final class Slot: Sendable {
             case .idle, .connected, .shutDown: false
             }
         }
-    }
-}
-
-/// Steele, Lea and Flood's SplitMix64: a seedable generator for backoff jitter.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

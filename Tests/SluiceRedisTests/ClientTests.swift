@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import SluiceTestSupport
 import Testing
 @testable import SluiceRedis
 
@@ -11,7 +12,7 @@ import Testing
             let server = try await RedisServerProcess.start()
             let url = server.url + "/0"
             #expect(try RedisClient(url: url).configuration == RedisConfiguration(url: url))
-            let client = RedisClient(configuration: try .patient(url))
+            let client = RedisClient(configuration: try .patient(url), group: redisTestGroup)
             let observer = try await server.connection()
             // Eventually: the server may not have seen the close of `start`'s probe yet.
             #expect(await eventually { (try? await Self.clientCount(observer)) == 1 })
@@ -26,7 +27,7 @@ import Testing
     @Test func keysLandInTheConfiguredDatabaseWithAuth() async throws {
         try await withTestDeadline {
             let server = try await RedisServerProcess.start(["--requirepass", "pw"])
-            let client = RedisClient(configuration: try .patient("redis://:pw@127.0.0.1:\(server.port)/5"))
+            let client = RedisClient(configuration: try .patient("redis://:pw@127.0.0.1:\(server.port)/5"), group: redisTestGroup)
             _ = try await client.execute(RedisCommand("SET", "k", "v"))
             let observer = try await server.connection(server.configuration(password: "pw", database: 5))
             #expect(try await observer.execute(RedisCommand("GET", "k")).string == "v")
@@ -115,7 +116,7 @@ import Testing
         try await withTestDeadline {
             let nothing = try ReservedPort()
             let timeout = TimeAmount.milliseconds(200)
-            let client = RedisClient(configuration: RedisConfiguration(port: nothing.port, commandTimeout: timeout), randomSeed: 1)
+            let client = RedisClient(configuration: RedisConfiguration(port: nothing.port, commandTimeout: timeout), group: redisTestGroup, randomSeed: 1)
             for _ in 0..<10 {
                 let (seconds, error) = await timed(within: 0.2 + loadSlack) { _ = try await client.execute(RedisCommand("PING")) }
                 #expect(error is RedisError, "\(String(describing: error))")

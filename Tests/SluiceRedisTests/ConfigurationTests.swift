@@ -1,4 +1,5 @@
 import NIOCore
+import SluiceBalancing
 import Testing
 @testable import SluiceRedis
 

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import SluiceTestSupport
 import Testing
 @testable import SluiceRedis
 
@@ -93,7 +94,7 @@ import Testing
             let nothing = try ReservedPort()
             let configuration = RedisConfiguration(host: "127.0.0.1", port: nothing.port, connectTimeout: patientTimeout)
             do {
-                _ = try await RedisConnection.connect(configuration, on: MultiThreadedEventLoopGroup.singleton.next()).get()
+                _ = try await RedisConnection.connect(configuration, on: redisTestGroup.next()).get()
                 Issue.record("connected to a closed port")
             } catch let RedisError.connectFailed(reason) {
                 #expect(reason.contains("127.0.0.1:\(nothing.port)"), "\(reason)")

@@ -1,5 +1,6 @@
 import NIOCore
 import SluiceLimits
+import SluiceTestSupport
 import Testing
 @testable import SluiceRedis
 

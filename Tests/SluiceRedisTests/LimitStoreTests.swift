@@ -1,5 +1,6 @@
 import NIOCore
 import SluiceLimits
+import SluiceTestSupport
 import Testing
 @testable import SluiceRedis
 
@@ -108,7 +109,7 @@ import Testing
     @Test func stateLivesInTheConfiguredDatabaseBehindAuth() async throws {
         try await withTestDeadline {
             let server = try await RedisServerProcess.start(["--requirepass", "pw"])
-            let client = RedisClient(configuration: try .patient("redis://:pw@127.0.0.1:\(server.port)/7"))
+            let client = RedisClient(configuration: try .patient("redis://:pw@127.0.0.1:\(server.port)/7"), group: redisTestGroup)
             let store = RedisLimitStore(client: client, keyPrefix: "test:")
             let tier = [LimitTier(limit: 3, window: Self.year)]
             #expect(try await store.acquire(key: "k", algorithm: .tokenBucket, tiers: tier, want: 1, timeout: patientTimeout).get().granted == 1)

@@ -6,12 +6,17 @@ import Darwin
 import Foundation
 import NIOCore
 import NIOPosix
+import SluiceTestSupport
 @testable import SluiceRedis
 
 /// Command and connect timeout for tests that expect answers: generous, since a loaded 2-core
 /// machine can stall a process for far longer than the 50 ms (500 ms connect) defaults. Only
 /// the tests about timeouts use short ones.
 let patientTimeout = TimeAmount.seconds(5)
+
+/// The Redis clients' own event loops: the shared singleton also carries the other suites'
+/// backends and bulk transfers, and a reply waiting behind those is not what these tests test.
+let redisTestGroup = MultiThreadedEventLoopGroup(numberOfThreads: 2)
 
 /// How long a loaded machine may stall a test: the slack in every bound on how long
 /// something may take ("fails within the timeout" is "within the timeout plus this").
@@ -116,11 +121,11 @@ extension RedisServerProcess {
     }
 
     func client(_ configuration: RedisConfiguration? = nil) -> RedisClient {
-        RedisClient(configuration: configuration ?? self.configuration(), randomSeed: 42)
+        RedisClient(configuration: configuration ?? self.configuration(), group: redisTestGroup, randomSeed: 42)
     }
 
     func connection(_ configuration: RedisConfiguration? = nil) async throws -> RedisConnection {
-        try await RedisConnection.connect(configuration ?? self.configuration(), on: MultiThreadedEventLoopGroup.singleton.next()).get()
+        try await RedisConnection.connect(configuration ?? self.configuration(), on: redisTestGroup.next()).get()
     }
 }
 

@@ -17,22 +17,23 @@ import NIOPosix
 ///
 /// The binary is `REDIS_SERVER` or the first `redis-server` on PATH; its log goes to a
 /// temporary file (`log`) for failure messages.
-final class RedisServerProcess: @unchecked Sendable {
-    struct LaunchError: Error, CustomStringConvertible {
-        var description: String
+public final class RedisServerProcess: @unchecked Sendable {
+    public struct LaunchError: Error, CustomStringConvertible {
+        public var description: String
+        public init(description: String) { self.description = description }
     }
 
-    let port: Int
-    let arguments: [String]
+    public let port: Int
+    public let arguments: [String]
     let logPath: String
     // `process` is replaced only by `restart`, under `lock`.
     private let lock = NSLock()
     private var process: Process
 
-    var url: String { "redis://127.0.0.1:\(port)" }
-    var pid: Int32 { lock.withLock { process.processIdentifier } }
-    var isRunning: Bool { lock.withLock { process.isRunning } }
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    public var url: String { "redis://127.0.0.1:\(port)" }
+    public var pid: Int32 { lock.withLock { process.processIdentifier } }
+    public var isRunning: Bool { lock.withLock { process.isRunning } }
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     private init(port: Int, arguments: [String], logPath: String, process: Process) {
         self.port = port
@@ -47,7 +48,7 @@ final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// Starts a server with `arguments` added to its command line (e.g. `["--requirepass", "s"]`).
-    static func start(_ arguments: [String] = [], startupTimeout: Double = 20) async throws -> RedisServerProcess {
+    public static func start(_ arguments: [String] = [], startupTimeout: Double = 20) async throws -> RedisServerProcess {
         let logPath = NSTemporaryDirectory() + "sluice-redis-\(UInt64.random(in: 0...UInt64.max)).log"
         var failures: [String] = []
         for _ in 0..<5 {
@@ -67,13 +68,13 @@ final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// SIGKILL and reap; safe to call more than once.
-    func kill() {
+    public func kill() {
         lock.withLock { Self.signalAndReap(process, SIGKILL) }
     }
 
     /// A new server on the same port with the same arguments (the old one is killed first).
     /// A few tries, should something hold the port for a moment.
-    func restart(startupTimeout: Double = 20) async throws {
+    public func restart(startupTimeout: Double = 20) async throws {
         kill()
         for _ in 0..<5 {
             try ServerRegistry.current?.checkOpen()
@@ -86,10 +87,10 @@ final class RedisServerProcess: @unchecked Sendable {
         throw LaunchError(description: "redis-server did not restart on port \(port)\nlog: \(log)")
     }
 
-    func pause() { lock.withLock { sendSignal(process.processIdentifier, SIGSTOP) } }
-    func resume() { lock.withLock { sendSignal(process.processIdentifier, SIGCONT) } }
+    public func pause() { lock.withLock { sendSignal(process.processIdentifier, SIGSTOP) } }
+    public func resume() { lock.withLock { sendSignal(process.processIdentifier, SIGCONT) } }
 
-    static var binaryPath: String {
+    public static var binaryPath: String {
         if let path = ProcessInfo.processInfo.environment["REDIS_SERVER"], !path.isEmpty { return path }
         let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
         for directory in directories + ["/usr/bin", "/usr/local/bin", "/opt/homebrew/bin"] {
@@ -138,7 +139,7 @@ final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// A port the kernel just handed out for 127.0.0.1 (bound, then closed again).
-    static func freePort() async throws -> Int {
+    public static func freePort() async throws -> Int {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0).get()
         let port = channel.localAddress?.port
@@ -149,7 +150,7 @@ final class RedisServerProcess: @unchecked Sendable {
 
     /// The pid of the redis-server on `port` (from `INFO server`, after an inline `AUTH` when
     /// `password` is set), or nil if nothing there answers like one within 2 s.
-    static func serverPID(port: Int, password: String?) async -> Int32? {
+    public static func serverPID(port: Int, password: String?) async -> Int32? {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         let reply = eventLoop.makePromise(of: Int32.self)
         let timer = eventLoop.scheduleTask(in: .seconds(2)) { reply.fail(ChannelError.eof) }
@@ -175,15 +176,17 @@ final class RedisServerProcess: @unchecked Sendable {
 
 /// The servers a test started (see `withTestDeadline`), so that a test given up as hung
 /// leaves none running, and starts none afterwards.
-final class ServerRegistry: @unchecked Sendable {
-    @TaskLocal static var current: ServerRegistry?
+public final class ServerRegistry: @unchecked Sendable {
+    @TaskLocal public static var current: ServerRegistry?
 
     private struct Weak { weak var server: RedisServerProcess? }
     private let lock = NSLock()
     private var servers: [Weak] = []
     private var closed = false
 
-    func add(_ server: RedisServerProcess) {
+    public init() {}
+
+    public func add(_ server: RedisServerProcess) {
         let open = lock.withLock {
             if !closed { servers.append(Weak(server: server)) }
             return !closed
@@ -191,11 +194,11 @@ final class ServerRegistry: @unchecked Sendable {
         if !open { server.kill() }
     }
 
-    func checkOpen() throws {
+    public func checkOpen() throws {
         if lock.withLock({ closed }) { throw RedisServerProcess.LaunchError(description: "the test was given up as hung") }
     }
 
-    func killAll() {
+    public func killAll() {
         let all = lock.withLock {
             closed = true
             return servers.compactMap(\.server)
@@ -225,9 +228,11 @@ private final class ProcessIDReply: ChannelInboundHandler {
         if text.hasPrefix("-") || text.contains("\r\n-") {
             promise.fail(ChannelError.eof)
         } else if let field = text.firstRange(of: "process_id:") {
+            // Complete once something follows the digits (the line's end).
             let rest = text[field.upperBound...]
-            if let end = rest.firstIndex(of: "\r") {
-                if let pid = Int32(rest[..<end]) { promise.succeed(pid) } else { promise.fail(ChannelError.eof) }
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            if digits.endIndex < rest.endIndex {
+                if let pid = Int32(digits) { promise.succeed(pid) } else { promise.fail(ChannelError.eof) }
             }
         }
     }

@@ -34,7 +34,7 @@ public enum ConfigSchema {
         "allow_cidrs", "status", "body", "max_keys", "response_headers",
     ]
     static let tier = ["limit", "window", "burst"]
-    static let jwt = ["keys", "issuer", "audience", "leeway"]
+    static let jwt = ["keys", "issuer", "audience", "leeway", "timeout"]
     static let jwtKey = ["algorithm", "kid", "secret", "public_key_file"]
     static let regions = ["header", "table_file"]
     static let access = ["allow", "deny"]

@@ -14,11 +14,10 @@ extension ConfigReader {
         let clusters = readClusters(fields)
         config.clusters = clusters.configs
         let base = file.contains("/") ? String(file[..<file.lastIndex(of: "/")!]) : ""
-        config.rateLimits = readRateLimits(fields)
         config.jwt = readJWT(fields, baseDirectory: base)
         config.regions = readRegions(fields, baseDirectory: base)
+        config.rateLimits = readRateLimits(fields, jwt: config.jwt, regions: config.regions)
         config.access = readAccess(fields)
-        checkKeySources(config, fields)
         config.routes = readRoutes(fields, clusterNames: clusters.complete ? clusters.configs.map(\.name) : nil,
                                    policyNames: config.rateLimits.map(\.name).reduce(into: []) { if !$0.contains($1) { $0.append($1) } })
         return config

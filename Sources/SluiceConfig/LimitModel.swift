@@ -104,6 +104,9 @@ public struct JWTConfig: Sendable, Equatable {
     public var audience: String?
     /// Key `leeway`, default 60s, as Envoy's jwt_authn allows for clock skew.
     public var leeway: Duration = .seconds(60)
+    /// Key `timeout`, default 1s: the longest a request waits on the verification of a token
+    /// not yet in the verdict cache; past it the request counts as having no valid token.
+    public var timeout: Duration = .seconds(1)
 
     public init() {}
 }

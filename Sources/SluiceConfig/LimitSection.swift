@@ -3,7 +3,7 @@ import SluiceLimits
 
 /// The sections of rate limiting and abuse defence: `rate_limits`, `jwt`, `regions`, `access`.
 extension ConfigReader {
-    func readRateLimits(_ root: Fields) -> [RateLimitPolicy] {
+    func readRateLimits(_ root: Fields, jwt: JWTConfig, regions: RegionConfig) -> [RateLimitPolicy] {
         guard let entries = items(root, "rate_limits") else { return [] }
         var policies: [RateLimitPolicy] = []
         var names = FirstSeen()
@@ -40,6 +40,7 @@ extension ConfigReader {
             policy.body = value(fields, "body", .string).or(policy.body)
             policy.maxKeys = value(fields, "max_keys", .integer(in: 1...100_000_000)).or(policy.maxKeys)
             policy.responseHeaders = value(fields, "response_headers", .boolean).or(policy.responseHeaders)
+            checkKeySources(policy, jwt: jwt, regions: regions, fields)
             policies.append(policy)
         }
         return policies
@@ -85,6 +86,7 @@ extension ConfigReader {
         jwt.issuer = value(section, "issuer", .nonEmptyString).value
         jwt.audience = value(section, "audience", .nonEmptyString).value
         jwt.leeway = value(section, "leeway", .durationOrZero).or(jwt.leeway)
+        jwt.timeout = value(section, "timeout", .duration).or(jwt.timeout)
         for (item, path) in items(section, "keys") ?? [] {
             guard let key = fields(item, at: path, allowed: ConfigSchema.jwtKey) else { continue }
             guard let algorithm = required(key, "algorithm", .jwtAlgorithm).value else { continue }
@@ -141,16 +143,13 @@ extension ConfigReader {
 
     /// `jwt_claim:` needs keys to verify with and `region` a source, or every request would
     /// share one key.
-    func checkKeySources(_ config: SluiceConfig, _ root: Fields) {
-        guard let entries = items(root, "rate_limits") else { return }
-        for (policy, (item, path)) in zip(config.rateLimits, entries) {
-            let line = item.line
-            if policy.key.contains(where: { if case .jwtClaim = $0 { true } else { false } }), config.jwt.keys.isEmpty {
-                report("a jwt_claim key part needs keys under jwt.keys", at: path.key("key"), line: line)
-            }
-            if policy.key.contains(.region), config.regions.header == nil, config.regions.tableFile == nil {
-                report("the region key part needs regions.header or regions.table_file", at: path.key("key"), line: line)
-            }
+    private func checkKeySources(_ policy: RateLimitPolicy, jwt: JWTConfig, regions: RegionConfig, _ fields: Fields) {
+        let line = fields.node("key")?.line ?? fields.line
+        if policy.key.contains(where: { if case .jwtClaim = $0 { true } else { false } }), jwt.keys.isEmpty {
+            report("a jwt_claim key part needs keys under jwt.keys", at: fields.path.key("key"), line: line)
+        }
+        if policy.key.contains(.region), regions.header == nil, regions.tableFile == nil {
+            report("the region key part needs regions.header or regions.table_file", at: fields.path.key("key"), line: line)
         }
     }
 

@@ -34,7 +34,9 @@ extension ConfigReader {
                                     timeouts: timeouts, hedge: readHedge(fields))
             for (item, itemPath) in items(fields, "rate_limits") ?? [] {
                 guard let policy = convert(item, at: itemPath, as: .nonEmptyString).value else { continue }
-                if policyNames.contains(policy) {
+                if route.rateLimits.contains(policy) {
+                    report("rate limit \"\(policy)\" is listed twice", at: itemPath, line: item.line)
+                } else if policyNames.contains(policy) {
                     route.rateLimits.append(policy)
                 } else {
                     let defined = policyNames.isEmpty ? "none" : policyNames.joined(separator: ", ")

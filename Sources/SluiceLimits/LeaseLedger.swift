@@ -96,6 +96,11 @@ public struct LeaseLedger: Sendable {
         return true
     }
 
+    /// Puts back one token spent for a request that was refused elsewhere after all.
+    public mutating func refund(_ key: UInt64) {
+        entries[key]?.tokens += 1
+    }
+
     /// Removes keys idle for `idleReturn` and returns those holding unused tokens, to give back.
     public mutating func expire(now: UInt64) -> [(key: UInt64, tokens: Int)] {
         var returned: [(key: UInt64, tokens: Int)] = []

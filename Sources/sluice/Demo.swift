@@ -29,10 +29,21 @@ struct Demo: AsyncParsableCommand {
               - address: ${DEMO_BACKEND_2}
               - address: ${DEMO_BACKEND_3}
         routes:
+          - name: limited
+            match:
+              path_prefix: /limited
+            cluster: demo
+            rate_limits: [demo]
           - name: everything
             match:
               path_prefix: /
             cluster: demo
+        rate_limits:
+          - name: demo
+            tiers:
+              - limit: 5
+                window: 10s
+            key: [client_ip]
         access_log:
           format: plain
         """
@@ -69,6 +80,8 @@ struct Demo: AsyncParsableCommand {
               curl -si \(base)/headers                                  # what the backend received
               curl -s -X POST --data-binary 'echo me' \(base)/echo      # bodies stream through
               curl -si -H 'Content-Length: 1' -H 'Transfer-Encoding: chunked' \(base)/  # refused: 400
+              for i in $(seq 7); do curl -s -o /dev/null -w '%{http_code} ' \(base)/limited; done; echo  # 5 per 10 s: 200 x5, then 429
+              curl -si \(base)/limited                                 # Retry-After, RateLimit-Policy, RateLimit
 
             Ctrl-C drains in-flight requests and exits.
 

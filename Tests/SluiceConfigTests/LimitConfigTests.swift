@@ -75,7 +75,7 @@ import Testing
             tiers: []
           - name: b
         routes:
-          - { cluster: web, rate_limits: [a, nope] }
+          - { cluster: web, rate_limits: [a, nope, a] }
         """
         #expect(issues(yaml) == [
             "test.yaml:4: rate_limits[0].algorithm: unknown rate limit algorithm \"leaky\"; expected one of token_bucket, gcra, sliding_window",
@@ -88,6 +88,7 @@ import Testing
             "test.yaml:10: rate_limits[1].tiers: expected 1 to 4 tiers, got 0",
             "test.yaml:11: rate_limits[2]: missing required key \"tiers\"",
             "test.yaml:13: routes[0].rate_limits[1]: rate limit \"nope\" is not defined (defined: a, b)",
+            "test.yaml:13: routes[0].rate_limits[2]: rate limit \"a\" is listed twice",
         ])
     }
 
@@ -129,13 +130,14 @@ import Testing
           issuer: me
           audience: api
           leeway: 0s
+          timeout: 250ms
         regions: { header: X-Region, table_file: regions.txt }
         """).write(to: file, atomically: true, encoding: .utf8)
         let config = try ConfigLoader.load(path: file.path, environment: [:])
         #expect(config.jwt.keys.count == 2)
         #expect(config.jwt.keys[0].algorithm == "hs256" && config.jwt.keys[0].secret == "a-secret-of-at-least-32-bytes-long" && config.jwt.keys[0].kid == "one")
         #expect(config.jwt.keys[1].publicKeyPEM?.hasPrefix("-----BEGIN PUBLIC KEY-----") == true)
-        #expect(config.jwt.issuer == "me" && config.jwt.audience == "api" && config.jwt.leeway == .zero)
+        #expect(config.jwt.issuer == "me" && config.jwt.audience == "api" && config.jwt.leeway == .zero && config.jwt.timeout == .milliseconds(250))
         #expect(config.regions.header == "X-Region")
         #expect(config.regions.table.map { "\($0.0) \($0.1)" } == ["2001:db8::/32 six", "10.1.0.0/16 deeper", "10.0.0.0/8 inside"])
     }

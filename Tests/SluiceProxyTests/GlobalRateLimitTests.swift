@@ -95,7 +95,8 @@ import Testing
             // The leases held when Redis went away are spent first (3 left of 4), then the
             // configured action applies.
             #expect(denyStatuses.prefix(3).allSatisfy { $0 == 200 })
-            #expect(denyStatuses.suffix(6).allSatisfy { $0 == 429 }, "\(denyStatuses)")
+            // Not over any quota, so not a 429: the store is down (503, Retry-After 1).
+            #expect(denyStatuses.suffix(6).allSatisfy { $0 == 503 }, "\(denyStatuses)")
             #expect(allowStatuses.allSatisfy { $0 == 200 })
             // 200 ms store timeout; the slack is for a loaded machine, a hang would be unbounded.
             #expect(slowest < 5, "slowest request \(slowest) s")
@@ -111,6 +112,61 @@ import Testing
                 if !recovered { try await Task.sleep(for: .milliseconds(100)) }
             }
             #expect(recovered)
+            await client.close()
+        }
+    }
+
+    /// A frozen Redis (SIGSTOP) answers nothing: every waiting request is let go at
+    /// `store_timeout` with on_store_error, and once Redis thaws the limit works again.
+    /// Meanwhile many concurrent first requests for one key share fetches, more of them than
+    /// one lease holds.
+    @Test func waitersShareFetchesAndAFrozenStoreLetsThemGoAtTheTimeout() async throws {
+        let redis = try await RedisServerProcess.start()
+        defer { redis.resume(); redis.kill() }
+        let policy = Self.policy("frozen", redis: redis, limit: 100_000, lease: 3) {
+            $0.key = [.header("X-User")]
+            $0.storeTimeout = .milliseconds(300)
+        }
+        try await withProxy(configure: { config in
+            config.rateLimits = [policy]
+            config.routes = [RouteConfig(name: "all", cluster: "main", rateLimits: ["frozen"])]
+        }) { proxy, backend in
+            // 12 clients at once on one key with a lease of 3: fetches are joined and repeated.
+            let statuses = try await withThrowingTaskGroup(of: Int?.self) { group in
+                for _ in 0..<12 {
+                    group.addTask {
+                        let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+                        defer { Task { await client.close() } }
+                        return try await client.get("/hello", headers: ["host": "test", "x-user": "shared"])?.status
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.count == 12 && statuses.allSatisfy { $0 == 200 })
+            let counters = try #require(proxy.server.runtime.limiter.policies["frozen"]?.counters)
+            #expect(counters.storeErrors.load(ordering: .relaxed) == 0)
+
+            redis.pause()
+            let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+            for user in 0..<3 {
+                let started = Date()
+                let status = try await client.get("/hello", headers: ["host": "test", "x-user": "new-\(user)"])?.status
+                let waited = Date().timeIntervalSince(started)
+                #expect(status == 200)  // on_store_error: allow
+                #expect(waited >= 0.25 && waited < 5, "waited \(waited) s for a 300 ms store timeout")
+            }
+            #expect(counters.storeErrors.load(ordering: .relaxed) >= 3)
+            redis.resume()
+            var recovered = false
+            let end = Date().addingTimeInterval(20)
+            while !recovered, Date() < end {
+                let before = counters.storeErrors.load(ordering: .relaxed)
+                recovered = try await client.get("/hello", headers: ["host": "test", "x-user": "after"])?.status == 200
+                    && counters.storeErrors.load(ordering: .relaxed) == before
+                if !recovered { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(recovered)
+            #expect(backend.requestCount >= 16)
             await client.close()
         }
     }

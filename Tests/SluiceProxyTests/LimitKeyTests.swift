@@ -22,6 +22,10 @@ import Testing
         #expect(Self.key([.clientIP], a) != Self.key([.clientIP], other))
         #expect(Self.key([.clientIP], a, prefix: 128) != Self.key([.clientIP], b, prefix: 128))
         #expect(Self.key([.clientIP], a, prefix: 48) == Self.key([.clientIP], other, prefix: 48))
+        // A prefix inside a byte: /60 keeps the top nibble of the eighth byte.
+        let low = Self.request(ip: "2001:db8:1:20::1"), high = Self.request(ip: "2001:db8:1:2f::1"), next = Self.request(ip: "2001:db8:1:30::1")
+        #expect(Self.key([.clientIP], low, prefix: 60) == Self.key([.clientIP], high, prefix: 60))
+        #expect(Self.key([.clientIP], low, prefix: 60) != Self.key([.clientIP], next, prefix: 60))
         // IPv4, and IPv4 mapped into IPv6, are whole addresses.
         #expect(Self.key([.clientIP], Self.request(ip: "192.0.2.1")) != Self.key([.clientIP], Self.request(ip: "192.0.2.2")))
         #expect(Self.key([.clientIP], Self.request(ip: "::ffff:192.0.2.1")) != Self.key([.clientIP], Self.request(ip: "::ffff:192.0.2.2")))

@@ -137,6 +137,10 @@ import Testing
             let refused = try #require(try await client.get("/hello"))
             #expect(refused.status == 429)
             #expect(refused.head.headers.first(name: "RateLimit-Policy") == "\"per-route-1m\";q=2;w=60")
+            // The refusal by per-route gave per-client's token back: 3 of 5 left, not 2.
+            let perClient = try #require(proxy.server.runtime.limiter.policies["per-client"]?.local)
+            let key = LimitKey.hash([.clientIP], request: LimitKeyTests.request(ip: "127.0.0.1"), ipv6Prefix: 64, regions: nil)
+            #expect(perClient.decide(keyHash: key, cost: 0, now: NIODeadline.now().uptimeNanoseconds).remaining(0) == 3)
             await client.close()
         }
     }
@@ -157,6 +161,7 @@ import Testing
         let (alice, bob) = (try await token("alice"), try await token("bob"))
         try await withProxy(configure: Self.limited([policy]) { config in
             config.jwt.keys = [JWTConfig.Key(algorithm: "hs256", secret: secret)]
+            config.jwt.timeout = .seconds(30)  // verification runs on the cooperative pool, which a loaded test run starves
         }) { proxy, _ in
             let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
             func status(_ token: String?) async throws -> Int? {
@@ -171,6 +176,42 @@ import Testing
             #expect(try await status(nil) == 200)
             #expect(try await status(alice + "x") == 429)
             #expect(try await status("not.a.token") == 429)
+            await client.close()
+        }
+    }
+
+    /// A token not yet verified makes its request wait off the event loop: what the client
+    /// sends meanwhile (the body, pipelined requests) must arrive intact and in order.
+    @Test func aRequestWaitingOnItsTokenKeepsItsBodyAndItsSuccessors() async throws {
+        let secret = "an-hs256-secret-of-at-least-32-bytes!"
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        struct Claims: JWTPayload {
+            var sub: SubjectClaim
+            func verify(using algorithm: some JWTAlgorithm) throws {}
+        }
+        let policy = Self.policy(limit: 100) { $0.key = [.jwtClaim("sub")] }
+        try await withProxy(configure: Self.limited([policy]) { config in
+            config.jwt.keys = [JWTConfig.Key(algorithm: "hs256", secret: secret)]
+            config.jwt.timeout = .seconds(30)  // verification runs on the cooperative pool, which a loaded test run starves
+        }) { proxy, backend in
+            let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+            for round in 0..<3 {
+                // A new subject each round: never in the verifier's cache.
+                let token = try await keys.sign(Claims(sub: .init(value: "user-\(round)")))
+                var headers: HTTPHeaders = ["host": "test", "authorization": "Bearer \(token)"]
+                let body = (0..<50).map { "chunk \($0) of round \(round);" }
+                let sent = body.joined().utf8.count
+                headers.add(name: "content-length", value: String(sent))
+                let responses = try await client.send([
+                    HTTPTestClient.Request(method: .POST, uri: "/sink", headers: headers, body: body),
+                    HTTPTestClient.Request(uri: "/hello", headers: ["host": "test", "authorization": "Bearer \(token)"]),
+                ])
+                #expect(responses.map(\.status) == [200, 200])
+                #expect(responses.first?.body == String(sent))
+                #expect(responses.last?.body == "hello from backend")
+            }
+            #expect(backend.requestCount == 6)
             await client.close()
         }
     }

@@ -6,6 +6,7 @@ import Darwin
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// A private `redis-server` for one test: 127.0.0.1 only, on a port that was free a moment
 /// before (another is tried if the server cannot bind it), no persistence. `start` returns
@@ -139,14 +140,22 @@ public final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// A port the kernel just handed out for 127.0.0.1 (bound, then closed again).
+    /// A port free right now and never handed out before in this process: a test whose server
+    /// was killed may still have clients reconnecting to its old port, and they must not find
+    /// another test's server there.
     public static func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress?.port
-        try await channel.close()
-        guard let port else { throw LaunchError(description: "bound socket has no port") }
-        return port
+        for _ in 0..<100 {
+            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: "127.0.0.1", port: 0).get()
+            let port = channel.localAddress?.port
+            try await channel.close()
+            guard let port else { throw LaunchError(description: "bound socket has no port") }
+            if handedOut.withLock({ $0.insert(port).inserted }) { return port }
+        }
+        throw LaunchError(description: "no fresh free port in 100 tries")
     }
+
+    private static let handedOut = Mutex<Set<Int>>([])
 
     /// The pid of the redis-server on `port` (from `INFO server`, after an inline `AUTH` when
     /// `password` is set), or nil if nothing there answers like one within 2 s.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Atomics
 import NIOCore
 import SluiceConfig
 import SluiceJWT
@@ -12,6 +13,7 @@ import SluiceJWT
 /// cannot get a fresh quota by sending garbage tokens.
 final class ClaimSource: Sendable {
     private let verifiers: [String: JWTClaimVerifier]
+    private let timeout: TimeAmount
 
     /// Throws a message naming the key (`jwt.keys[1]: ...`) for a bad PEM or secret.
     init?(config: SluiceConfig) throws {
@@ -31,6 +33,7 @@ final class ClaimSource: Sendable {
             }
         }
         self.verifiers = verifiers
+        timeout = TimeAmount(config.jwt.timeout)
     }
 
     /// The claims when every verifier has the token's verdict cached; nil = ask `verify`.
@@ -51,17 +54,24 @@ final class ClaimSource: Sendable {
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
-    /// Verifies off the event loop (jwt-kit's keys are an actor) and completes on it.
+    /// Verifies off the event loop (jwt-kit's keys are an actor) and completes on it; a
+    /// verification that takes longer than `jwt.timeout` counts as no valid token.
     func verify(authorization: String?, names: Set<String>, eventLoop: any EventLoop) -> EventLoopFuture<[String: String]> {
         let promise = eventLoop.makePromise(of: [String: String].self)
+        let settled = ManagedAtomic(false)
+        let settle: @Sendable ([String: String]) -> Void = { claims in
+            if settled.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged { promise.succeed(claims) }
+        }
+        let deadline = eventLoop.scheduleTask(in: timeout) { settle([:]) }
         let verifiers = names.compactMap { name in self.verifiers[name].map { (name, $0) } }
-        promise.completeWithTask {
+        Task {
             let now = Self.wallClock()
             var claims: [String: String] = [:]
             for (name, verifier) in verifiers {
                 if case .valid(let claim, _) = await verifier.claim(fromAuthorization: authorization, now: now) { claims[name] = claim }
             }
-            return claims
+            deadline.cancel()
+            settle(claims)
         }
         return promise.futureResult
     }

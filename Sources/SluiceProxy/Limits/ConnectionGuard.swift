@@ -45,6 +45,8 @@ final class ConnectionGuard: Sendable {
         if let address {
             if access.deny.contains(where: { $0.contains(address) }) { return .failure(.denied) }
             if !access.allow.isEmpty, !access.allow.contains(where: { $0.contains(address) }) { return .failure(.notAllowed) }
+        } else if !access.allow.isEmpty {
+            return .failure(.notAllowed)  // an allow list fails closed on a peer it cannot place
         }
         if let accepts, !accepts.decide(keyHash: XXHash64.hash(ip), cost: 1, now: now).allowed {
             return .failure(.acceptRate(acceptRate))

@@ -72,6 +72,11 @@ final class GlobalLimit: Sendable {
         }
     }
 
+    /// A token spent for a request that another policy then refused goes back to the lease.
+    func refund(keyHash key: UInt64) {
+        state.withLockedValue { $0.ledger.refund(key) }
+    }
+
     private func fetch(_ key: UInt64, _ count: Int) {
         store.acquire(key: redisKey(key), algorithm: config.algorithm, tiers: config.tiers, want: count, timeout: timeout)
             .whenComplete { result in

@@ -11,12 +11,18 @@ extension RateLimiter {
     static func make(config: SluiceConfig, group: any EventLoopGroup, logger: Logger) throws -> RateLimiter {
         var clients: [String: RedisLimitStore] = [:]
         var policies: [String: PolicyRuntime] = [:]
+        // What was started before a later entry failed must not outlive the failure.
+        func abandon(_ error: any Error) -> any Error {
+            for runtime in policies.values { runtime.global?.stop() }
+            for store in clients.values { _ = store.client.shutdown() }
+            return error
+        }
         for (index, entry) in config.rateLimits.enumerated() {
             let policy: LimitPolicy
             do {
                 policy = try LimitPolicy(name: entry.name, algorithm: entry.algorithm, tiers: entry.tiers)
             } catch {
-                throw LimitSetupError(message: "rate_limits[\(index)].tiers: \(error)")
+                throw abandon(LimitSetupError(message: "rate_limits[\(index)].tiers: \(error)"))
             }
             var global: GlobalLimit?
             let counters = PolicyCounters()
@@ -28,7 +34,7 @@ extension RateLimiter {
                     do {
                         store = RedisLimitStore(client: try RedisClient(url: url, group: group, logger: logger))
                     } catch {
-                        throw LimitSetupError(message: "rate_limits[\(index)].store: \(error)")
+                        throw abandon(LimitSetupError(message: "rate_limits[\(index)].store: \(error)"))
                     }
                     clients[url] = store
                 }
@@ -38,7 +44,9 @@ extension RateLimiter {
             policies[entry.name] = PolicyRuntime(config: entry, policy: policy, global: global, counters: counters)
         }
         let regions = config.regions.header != nil || !config.regions.table.isEmpty ? RegionIndex(config.regions) : nil
-        let limiter = RateLimiter(policies: policies, regions: regions, claims: try ClaimSource(config: config), logger: logger,
+        let claims: ClaimSource?
+        do { claims = try ClaimSource(config: config) } catch { throw abandon(error) }
+        let limiter = RateLimiter(policies: policies, regions: regions, claims: claims, logger: logger,
                                   redisClients: clients.values.map(\.client))
         let stores = policies.values.compactMap(\.local)
         if !stores.isEmpty {

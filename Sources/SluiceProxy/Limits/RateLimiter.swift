@@ -20,6 +20,8 @@ struct Refusal {
     let body: String
     /// Retry-After, RateLimit-Policy and RateLimit.
     let fields: [(String, String)]
+    /// For the access log's `error`.
+    let logReason: String
 }
 
 /// Decided now, or after the shared store or a token verification answers.
@@ -54,6 +56,11 @@ final class PolicyRuntime: Sendable {
         self.global = global
         policyField = RateLimitFields.policy(policy)
         local = global == nil ? LocalLimitStore(policy: policy, maxKeys: config.maxKeys) : nil
+    }
+
+    /// Gives back one request this policy allowed, when a later policy refused it.
+    func refund(keyHash: UInt64, now: UInt64) {
+        if let local { local.giveBack(keyHash: keyHash, count: 1, now: now) } else { global?.refund(keyHash: keyHash) }
     }
 
     /// This policy's verdict for the request: a decision now, or once the shared store answers.
@@ -94,26 +101,34 @@ final class RateLimiter: Sendable {
         let runtimes = names.compactMap { policies[$0] }
         let wanted = Set(runtimes.flatMap { $0.config.key.compactMap { if case .jwtClaim(let name) = $0 { name } else { nil } } })
         guard !wanted.isEmpty, let claims else {
-            return evaluate(runtimes[...], request: request, now: now, eventLoop: eventLoop, fields: [])
+            return evaluate(runtimes[...], request: request, now: now, eventLoop: eventLoop)
         }
         let authorization = request.head.headers.first(name: "authorization")
         if let known = claims.cached(authorization: authorization, names: wanted) {
             var request = request
             request.claims = known
-            return evaluate(runtimes[...], request: request, now: now, eventLoop: eventLoop, fields: [])
+            return evaluate(runtimes[...], request: request, now: now, eventLoop: eventLoop)
         }
         let verified = claims.verify(authorization: authorization, names: wanted, eventLoop: eventLoop)
         return .pending(verified.flatMap { found in
             var request = request
             request.claims = found
-            return self.evaluate(runtimes[...], request: request, now: now, eventLoop: eventLoop, fields: []).future(on: eventLoop)
+            return self.evaluate(runtimes[...], request: request, now: NIODeadline.now().uptimeNanoseconds, eventLoop: eventLoop)
+                .future(on: eventLoop)
         })
     }
 
+    /// What the policies before a refusal spent, to give back: a client refused by one
+    /// policy is not charged by the others (as nginx's limit_req over several zones).
+    private struct Progress {
+        var fields: [(String, String)] = []
+        var spent: [(runtime: PolicyRuntime, key: UInt64)] = []
+    }
+
     private func evaluate(_ runtimes: ArraySlice<PolicyRuntime>, request: LimitRequest, now: UInt64, eventLoop: any EventLoop,
-                          fields: [(String, String)]) -> AdmissionStep
+                          progress: Progress = Progress()) -> AdmissionStep
     {
-        var fields = fields
+        var progress = progress
         var rest = runtimes
         while let runtime = rest.popFirst() {
             let config = runtime.config
@@ -124,21 +139,40 @@ final class RateLimiter: Sendable {
             let key = LimitKey.hash(config.key, request: request, ipv6Prefix: config.ipv6Prefix, regions: regions)
             switch runtime.decide(keyHash: key, now: now, eventLoop: eventLoop) {
             case .done(let decision):
-                if let refusal = apply(decision, runtime, request: request, fields: &fields) { return .done(.refused(refusal)) }
+                if let refusal = settle(decision, runtime, key: key, request: request, progress: &progress) {
+                    return .done(.refused(refusal))
+                }
             case .pending(let decided):
                 let remaining = rest
-                let soFar = fields
+                let soFar = progress
                 return .pending(decided.flatMap { decision in
-                    var fields = soFar
-                    if let refusal = self.apply(decision, runtime, request: request, fields: &fields) {
+                    var progress = soFar
+                    if let refusal = self.settle(decision, runtime, key: key, request: request, progress: &progress) {
                         return eventLoop.makeSucceededFuture(.refused(refusal))
                     }
-                    return self.evaluate(remaining, request: request, now: now, eventLoop: eventLoop, fields: fields)
-                        .future(on: eventLoop)
+                    // Time has passed while the store answered.
+                    return self.evaluate(remaining, request: request, now: NIODeadline.now().uptimeNanoseconds, eventLoop: eventLoop,
+                                         progress: progress).future(on: eventLoop)
                 })
             }
         }
-        return .done(.allowed(fields: Self.merged(fields)))
+        return .done(.allowed(fields: Self.merged(progress.fields)))
+    }
+
+    /// `apply`, then on a refusal the earlier policies' spending goes back.
+    private func settle(_ decision: LimitDecision, _ runtime: PolicyRuntime, key: UInt64, request: LimitRequest,
+                        progress: inout Progress) -> Refusal?
+    {
+        guard let refusal = apply(decision, runtime, request: request, fields: &progress.fields) else {
+            if decision.allowed, !runtime.config.shadow { progress.spent.append((runtime, key)) }
+            return nil
+        }
+        let now = NIODeadline.now().uptimeNanoseconds
+        for (earlier, key) in progress.spent {
+            earlier.refund(keyHash: key, now: now)
+            earlier.counters.allowed.wrappingDecrement(ordering: .relaxed)
+        }
+        return refusal
     }
 
     /// Counts the decision and adds its fields; returns the refusal to send, if any.
@@ -164,13 +198,18 @@ final class RateLimiter: Sendable {
             return nil
         }
         runtime.counters.denied.wrappingIncrement(ordering: .relaxed)
+        guard known else {
+            // on_store_error: deny. The client is not over any quota: Sluice cannot tell, so it
+            // answers as a dependency that is down (Envoy's failure_mode_deny answers a 5xx too).
+            return Refusal(policy: config.name, status: .serviceUnavailable, body: "rate limit store unavailable",
+                           fields: [("Retry-After", "1")], logReason: "rate limit \(config.name): store unavailable")
+        }
         var answer: [(String, String)] = []
         if let retryAfter = RateLimitFields.retryAfter(decision) { answer.append(("Retry-After", retryAfter)) }
-        if known {
-            answer.append(("RateLimit-Policy", runtime.policyField))
-            answer.append(("RateLimit", RateLimitFields.rateLimit(decision, policy: runtime.policy)))
-        }
-        return Refusal(policy: config.name, status: HTTPResponseStatus(statusCode: config.status), body: config.body, fields: answer)
+        answer.append(("RateLimit-Policy", runtime.policyField))
+        answer.append(("RateLimit", RateLimitFields.rateLimit(decision, policy: runtime.policy)))
+        return Refusal(policy: config.name, status: HTTPResponseStatus(statusCode: config.status), body: config.body, fields: answer,
+                       logReason: "rate limit \(config.name)")
     }
 
     /// One field line per name: structured-field lists combine by joining with ", ".

@@ -23,8 +23,10 @@ final class ProxyRuntime: Sendable {
     }
 
     /// Throws what the config loader cannot check (RateLimiter.make): a JWT key, a Redis URL.
-    init(snapshot: Snapshot, eventLoops: [any EventLoop], logger: Logger, accessLogger: Logger) throws {
-        limiter = try RateLimiter.make(config: snapshot.config, group: eventLoops[0], logger: logger)
+    /// `group` carries the Redis connections and the limiters' timers (default: the first loop).
+    init(snapshot: Snapshot, eventLoops: [any EventLoop], group: (any EventLoopGroup)? = nil, logger: Logger,
+         accessLogger: Logger) throws {
+        limiter = try RateLimiter.make(config: snapshot.config, group: group ?? eventLoops[0], logger: logger)
         current = NIOLockedValueBox(snapshot)
         self.logger = logger
         accessLog = AccessLog(config: snapshot.config.accessLog, logger: accessLogger)

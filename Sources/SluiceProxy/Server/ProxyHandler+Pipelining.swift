@@ -66,7 +66,14 @@ extension ProxyHandler {
     func quiesce(_ context: ChannelHandlerContext) {
         quiescing = true
         guard responsePending || currentRequestOpen else { return closeNow() }
-        queued.removeAll()
+        if admitting {
+            // The queue starts with the waiting request's own parts: keep them, drop what follows.
+            if let end = queued.firstIndex(where: { if case .part(.end) = $0 { true } else { false } }) {
+                queued.removeSubrange(queued.index(after: end)...)
+            }
+        } else {
+            queued.removeAll()
+        }
         if let exchange, !exchange.responseStarted { exchange.clientKeepAlive = false }
     }
 }

@@ -31,11 +31,18 @@ extension ProxyHandler {
             pauseReads()
             decided.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
                 self.admitting = false
-                guard !self.closing, self.context != nil else { return }
+                // A client that left while its request waited is not forwarded (the handler
+                // may still be in the pipeline for a moment after the channel went inactive).
+                guard !self.closing, let context = self.context, context.channel.isActive else { return }
                 // The limiter's futures never fail (store errors become decisions); allow if one did.
                 self.admit((try? result.get()) ?? .allowed(fields: []), admitted)
-                if self.exchange == nil { self.resumeReads() }
+                if self.exchange == nil, !self.admitting { self.resumeReads() }
                 self.serveQueued()
+                // Body parts that queued meanwhile went to the upstream unflushed.
+                if let exchange = self.exchange, exchange.upstreamNeedsFlush, let connection = exchange.connection {
+                    exchange.upstreamNeedsFlush = false
+                    connection.flush()
+                }
             }
         }
     }
@@ -46,7 +53,7 @@ extension ProxyHandler {
             forward(admitted, limitFields: fields)
         case .refused(let refusal):
             answer(admitted.local, refusal.status, refusal.body, close: admitted.closeLocal, route: admitted.route.name,
-                   fields: refusal.fields, logReason: "rate limit \(refusal.policy)")
+                   fields: refusal.fields, logReason: refusal.logReason)
         }
     }
 }

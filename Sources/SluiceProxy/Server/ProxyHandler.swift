@@ -186,7 +186,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             framing: framing,
             headerPolicy: policy,
             clientSend: snapshot.config.timeouts.clientSend,
-            clientKeepAlive: keepAlive
+            clientKeepAlive: keepAlive && !quiescing
         )
         exchange.limitFields = limitFields
         self.exchange = exchange
@@ -327,7 +327,12 @@ final class ProxyHandler: ChannelDuplexHandler {
             policy: exchange.headerPolicy,
             requestID: exchange.requestID
         )
-        if !exchange.limitFields.isEmpty { clientHead.headers.add(contentsOf: exchange.limitFields) }
+        if !exchange.limitFields.isEmpty {
+            // Sluice's fields describe Sluice's limits; a backend's own would contradict them.
+            clientHead.headers.remove(name: "ratelimit")
+            clientHead.headers.remove(name: "ratelimit-policy")
+            clientHead.headers.add(contentsOf: exchange.limitFields)
+        }
         exchange.responseStarted = true
         context?.write(wrapOutboundOut(.head(clientHead)), promise: nil)
         upstreamTimer?.set(after: exchange.idleTimeout)

@@ -45,7 +45,7 @@ public final class ProxyServer: Sendable {
         var loops: [any EventLoop] = []
         for loop in group.makeIterator() { loops.append(loop) }
         do {
-            runtime = try ProxyRuntime(snapshot: snapshot, eventLoops: loops, logger: logger, accessLogger: accessLogger)
+            runtime = try ProxyRuntime(snapshot: snapshot, eventLoops: loops, group: group, logger: logger, accessLogger: accessLogger)
         } catch {
             if owns { try? group.syncShutdownGracefully() }
             throw error

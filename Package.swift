@@ -35,6 +35,9 @@ let package = Package(
         .target(name: "SluiceBalancing", swiftSettings: strict),
         // Policy: rate-limit algorithms, tiers, RateLimit headers and the sharded local store. No NIO.
         .target(name: "SluiceLimits", dependencies: ["SluiceBalancing"], swiftSettings: strict),
+        // Policy: availability and latency objectives over rolling windows, error budgets and
+        // burn-rate alerts (issue 7; not yet fed by the data path). No NIO.
+        .target(name: "SluiceSLO", swiftSettings: strict),
         // Data path: a small RESP client (pipelining, pool, scripts) and the rate-limit lease scripts.
         .target(
             name: "SluiceRedis",
@@ -110,6 +113,7 @@ let package = Package(
         ),
         .testTarget(name: "SluiceConfigTests", dependencies: ["SluiceConfig", "SluiceLimits"], swiftSettings: strict),
         .testTarget(name: "SluiceBalancingTests", dependencies: ["SluiceBalancing"], swiftSettings: strict),
+        .testTarget(name: "SluiceSLOTests", dependencies: ["SluiceSLO"], swiftSettings: strict),
         .testTarget(name: "SluiceLimitsTests", dependencies: ["SluiceLimits", "SluiceBalancing"], swiftSettings: strict),
         .testTarget(
             name: "SluiceRedisTests",

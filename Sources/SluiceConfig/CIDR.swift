@@ -74,7 +74,8 @@ public struct CIDR: Sendable, Equatable, CustomStringConvertible {
         return "\(text ?? "?")/\(prefixLength)"
     }
 
-    private static func masked(_ address: [UInt8], to length: Int) -> [UInt8] {
+    /// `address` with every bit after the first `length` cleared.
+    public static func masked(_ address: [UInt8], to length: Int) -> [UInt8] {
         var result = address
         for index in result.indices {
             let bitsBefore = index * 8

@@ -3,7 +3,8 @@
 ///
 /// KEYS[1] is a hash with three fields per tier (`<i>a`, `<i>b`, `<i>c`, i from 1).
 /// ARGV: op (`acquire` | `release`), algorithm (a `RateAlgorithm` raw value), count, a clock
-/// override in µs (empty: the server's `TIME`, so no instance's clock matters; tests set it),
+/// override in µs (empty: the server's `TIME`, so no instance's clock matters; tests set it,
+/// and then the key gets no TTL, since Redis expires keys by its own clock, not that one),
 /// then `limit`, `window` (µs) and `capacity` for each tier.
 /// Reply: granted (or released) count, retry-after ms (0 unless nothing was granted), then
 /// the whole tokens each tier has left.
@@ -17,7 +18,9 @@ enum RateLimitScript {
         if redis.replicate_commands then redis.replicate_commands() end
         local op, algorithm, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
         local now
-        if ARGV[4] ~= '' then
+        -- A clock from the caller (tests) is not the one Redis expires keys by.
+        local given = ARGV[4] ~= ''
+        if given then
           now = tonumber(ARGV[4])
         else
           local time = redis.call('TIME')
@@ -129,7 +132,11 @@ enum RateLimitScript {
         end
         redis.call('HSET', KEYS[1], unpack(values))
         -- Idle keys vanish: after twice the longest window every tier is back to full anyway.
-        redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil(2 * longest / 1000)))
+        -- Not with a given clock: that time does not pass with Redis's, so a real-time TTL
+        -- would reset the state whenever the caller paused for two windows of real time.
+        if not given then
+          redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil(2 * longest / 1000)))
+        end
         return reply
         """
 }

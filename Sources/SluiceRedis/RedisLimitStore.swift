@@ -47,7 +47,8 @@ public final class RedisLimitStore: Sendable {
         giveBack(key: key, algorithm: algorithm, tiers: tiers, count: count, timeout: timeout, nowMicroseconds: nil)
     }
 
-    /// `nowMicroseconds` replaces the server's clock: only for tests of the arithmetic.
+    /// `nowMicroseconds` replaces the server's clock: only for tests of the arithmetic. The key
+    /// then gets no TTL (Redis would expire it by real time, which that clock does not follow).
     func acquire(key: String, algorithm: RateAlgorithm, tiers: [LimitTier], want: Int, timeout: TimeAmount?, nowMicroseconds: UInt64?) -> EventLoopFuture<RateLease> {
         call("acquire", key: key, algorithm: algorithm, tiers: tiers, count: want, timeout: timeout, now: nowMicroseconds)
             .map { RateLease(granted: $0[0], retryAfterMilliseconds: $0[1], remaining: Array($0.dropFirst(2))) }

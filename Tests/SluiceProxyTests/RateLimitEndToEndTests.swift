@@ -29,6 +29,25 @@ import Testing
         }
     }
 
+    static let secret = "an-hs256-secret-of-at-least-32-bytes!"
+
+    /// HS256 tokens for `subject`, valid for ten minutes, signed as the proxy's jwt key expects.
+    static func token(_ subject: String) async throws -> String {
+        struct Claims: JWTPayload {
+            var sub: SubjectClaim
+            var exp: ExpirationClaim
+            func verify(using algorithm: some JWTAlgorithm) throws { try exp.verifyNotExpired() }
+        }
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        return try await keys.sign(Claims(sub: .init(value: subject), exp: .init(value: Date().addingTimeInterval(600))))
+    }
+
+    static func verifiesTokens(_ config: inout SluiceConfig) {
+        config.jwt.keys = [JWTConfig.Key(algorithm: "hs256", secret: secret)]
+        config.jwt.timeout = .seconds(30)  // verification runs on the cooperative pool, which a loaded test run starves
+    }
+
     static func remaining(_ field: String?) -> Int? {
         guard let field, let r = field.split(separator: ";").first(where: { $0.hasPrefix("r=") }) else { return nil }
         return Int(r.dropFirst(2))
@@ -146,23 +165,9 @@ import Testing
     }
 
     @Test func aVerifiedJWTClaimIsTheKey() async throws {
-        let secret = "an-hs256-secret-of-at-least-32-bytes!"
-        let keys = JWTKeyCollection()
-        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
-        struct Claims: JWTPayload {
-            var sub: SubjectClaim
-            var exp: ExpirationClaim
-            func verify(using algorithm: some JWTAlgorithm) throws { try exp.verifyNotExpired() }
-        }
-        func token(_ subject: String) async throws -> String {
-            try await keys.sign(Claims(sub: .init(value: subject), exp: .init(value: Date().addingTimeInterval(600))))
-        }
         let policy = Self.policy(limit: 1) { $0.key = [.jwtClaim("sub")] }
-        let (alice, bob) = (try await token("alice"), try await token("bob"))
-        try await withProxy(configure: Self.limited([policy]) { config in
-            config.jwt.keys = [JWTConfig.Key(algorithm: "hs256", secret: secret)]
-            config.jwt.timeout = .seconds(30)  // verification runs on the cooperative pool, which a loaded test run starves
-        }) { proxy, _ in
+        let (alice, bob) = (try await Self.token("alice"), try await Self.token("bob"))
+        try await withProxy(configure: Self.limited([policy], extra: Self.verifiesTokens)) { proxy, _ in
             let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
             func status(_ token: String?) async throws -> Int? {
                 var headers: HTTPHeaders = ["host": "test"]
@@ -183,22 +188,12 @@ import Testing
     /// A token not yet verified makes its request wait off the event loop: what the client
     /// sends meanwhile (the body, pipelined requests) must arrive intact and in order.
     @Test func aRequestWaitingOnItsTokenKeepsItsBodyAndItsSuccessors() async throws {
-        let secret = "an-hs256-secret-of-at-least-32-bytes!"
-        let keys = JWTKeyCollection()
-        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
-        struct Claims: JWTPayload {
-            var sub: SubjectClaim
-            func verify(using algorithm: some JWTAlgorithm) throws {}
-        }
         let policy = Self.policy(limit: 100) { $0.key = [.jwtClaim("sub")] }
-        try await withProxy(configure: Self.limited([policy]) { config in
-            config.jwt.keys = [JWTConfig.Key(algorithm: "hs256", secret: secret)]
-            config.jwt.timeout = .seconds(30)  // verification runs on the cooperative pool, which a loaded test run starves
-        }) { proxy, backend in
+        try await withProxy(configure: Self.limited([policy], extra: Self.verifiesTokens)) { proxy, backend in
             let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
             for round in 0..<3 {
                 // A new subject each round: never in the verifier's cache.
-                let token = try await keys.sign(Claims(sub: .init(value: "user-\(round)")))
+                let token = try await Self.token("user-\(round)")
                 var headers: HTTPHeaders = ["host": "test", "authorization": "Bearer \(token)"]
                 let body = (0..<50).map { "chunk \($0) of round \(round);" }
                 let sent = body.joined().utf8.count

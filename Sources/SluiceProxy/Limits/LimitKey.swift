@@ -45,21 +45,13 @@ enum LimitKey {
     /// The client address, IPv6 reduced to its first `ipv6Prefix` bits: one host often holds a
     /// whole /64, so per-address keys would let it multiply its limit.
     static func clientKey(_ request: LimitRequest, ipv6Prefix: Int) -> UInt64 {
-        guard var address = request.clientAddress, address.count == 16, !isIPv4Mapped(address) else {
+        guard let address = request.clientAddress, address.count == 16, !isIPv4Mapped(address) else {
             return XXHash64.hash(request.clientIP)
         }
-        for index in address.indices {
-            let bitsBefore = index * 8
-            if bitsBefore >= ipv6Prefix {
-                address[index] = 0
-            } else if bitsBefore + 8 > ipv6Prefix {
-                address[index] &= UInt8(truncatingIfNeeded: 0xFF << (8 - (ipv6Prefix - bitsBefore)))
-            }
-        }
-        return XXHash64.hash(address)
+        return XXHash64.hash(CIDR.masked(address, to: ipv6Prefix))
     }
 
-    private static func isIPv4Mapped(_ address: [UInt8]) -> Bool {
+    static func isIPv4Mapped(_ address: [UInt8]) -> Bool {
         address[0..<10].allSatisfy { $0 == 0 } && address[10] == 0xFF && address[11] == 0xFF
     }
 }
@@ -87,25 +79,12 @@ struct RegionIndex: Sendable {
             return value
         }
         guard var address = request.clientAddress else { return nil }
-        if address.count == 16, address[0..<10].allSatisfy({ $0 == 0 }), address[10] == 0xFF, address[11] == 0xFF {
+        if address.count == 16, LimitKey.isIPv4Mapped(address) {
             address = Array(address[12..<16])
         }
         for level in levels where level.width == address.count {
-            if let region = level.regions[Self.masked(address, to: level.length)] { return region }
+            if let region = level.regions[CIDR.masked(address, to: level.length)] { return region }
         }
         return nil
-    }
-
-    private static func masked(_ address: [UInt8], to length: Int) -> [UInt8] {
-        var result = address
-        for index in result.indices {
-            let bitsBefore = index * 8
-            if bitsBefore >= length {
-                result[index] = 0
-            } else if bitsBefore + 8 > length {
-                result[index] &= UInt8(truncatingIfNeeded: 0xFF << (8 - (length - bitsBefore)))
-            }
-        }
-        return result
     }
 }

@@ -114,6 +114,7 @@ listeners: [{ address: 127.0.0.1, port: $PROXY }]
 clusters: [{ name: o, backends: ["127.0.0.1:$ORIGIN"], pool: { max_idle: 64 } }]
 access_log: { enabled: false }
 limits: { max_requests_per_connection: 0 }
+admin: { port: 0 }
 YAML
   if [[ $2 == off ]]; then
     echo 'routes: [{ cluster: o }]' >>"$1"

@@ -325,6 +325,8 @@ timeouts:
   client_idle: 300s
 access_log:
   enabled: false
+admin:
+  port: 0
 EOF
 
 # ---------------------------------------------------------------- load runs

@@ -4,7 +4,7 @@
 public enum ConfigSchema {
     static let root = [
         "event_loops", "listeners", "clusters", "routes", "limits", "timeouts", "headers", "access_log", "rate_limits", "jwt",
-        "regions", "access",
+        "regions", "access", "admin",
     ]
     static let listener = ["name", "address", "port"]
     static let cluster = [
@@ -38,6 +38,7 @@ public enum ConfigSchema {
     static let jwtKey = ["algorithm", "kid", "secret", "public_key_file"]
     static let regions = ["header", "table_file"]
     static let access = ["allow", "deny"]
+    static let admin = ["enabled", "address", "port", "token"]
     static let timeouts = [
         "client_header", "client_idle", "client_body", "client_send", "upstream_connect", "upstream_header", "upstream_idle", "drain",
     ]
@@ -76,6 +77,7 @@ public enum ConfigSchema {
             + under("jwt.keys[]", jwtKey)
             + under("regions", regions)
             + under("access", access)
+            + under("admin", admin)
     }()
 
     /// Message for a global-only key found in a route's section (`limits` or `timeouts`).

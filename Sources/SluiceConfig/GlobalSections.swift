@@ -18,6 +18,7 @@ extension ConfigReader {
         config.regions = readRegions(fields, baseDirectory: base)
         config.rateLimits = readRateLimits(fields, jwt: config.jwt, regions: config.regions)
         config.access = readAccess(fields)
+        config.admin = readAdmin(fields)
         config.routes = readRoutes(fields, clusterNames: clusters.complete ? clusters.configs.map(\.name) : nil,
                                    policyNames: config.rateLimits.map(\.name).reduce(into: []) { if !$0.contains($1) { $0.append($1) } })
         return config
@@ -106,6 +107,17 @@ extension ConfigReader {
             text.isEmpty || HTTPToken.isValid(text) ? nil : "invalid Via pseudonym \"\(text)\"; expected a token such as sluice, or \"\" to disable"
         }).or(headers.via)
         return headers
+    }
+
+    private func readAdmin(_ root: Fields) -> AdminConfig {
+        var admin = AdminConfig()
+        guard let fields = section(root, "admin", ConfigSchema.admin) else { return admin }
+        admin.enabled = value(fields, "enabled", .boolean).or(admin.enabled)
+        admin.address = value(fields, "address", .listenAddress).or(admin.address)
+        admin.port = value(fields, "port", .integer(in: 0...65535)).or(admin.port)
+        // Empty means none, so that `${SLUICE_ADMIN_TOKEN:-}` works without the variable.
+        admin.token = value(fields, "token", .string).value.flatMap { $0.isEmpty ? nil : $0 }
+        return admin
     }
 
     private func readAccessLog(_ root: Fields) -> AccessLogConfig {

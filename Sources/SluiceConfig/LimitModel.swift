@@ -137,3 +137,19 @@ public struct AccessConfig: Sendable, Equatable {
 
     public init() {}
 }
+
+/// Key `admin`: the listener for operators (metrics, health, status), apart from traffic.
+public struct AdminConfig: Sendable, Equatable {
+    /// Key `enabled`, default true.
+    public var enabled = true
+    /// Key `address`, default 127.0.0.1: loopback, as Envoy's admin, so nothing outside the
+    /// host reaches it unless asked.
+    public var address = "127.0.0.1"
+    /// Key `port`, default 9901 (Envoy's); 0 picks a free one.
+    public var port = 9901
+    /// Key `token`, default none: when set, every endpoint but /healthz and /readyz wants
+    /// `Authorization: Bearer <token>` (use `${SLUICE_ADMIN_TOKEN}` to keep it out of the file).
+    public var token: String?
+
+    public init() {}
+}

@@ -18,6 +18,8 @@ public struct SluiceConfig: Sendable, Equatable {
     public var regions: RegionConfig = RegionConfig()
     /// Key `access`: peer networks allowed or refused at accept.
     public var access: AccessConfig = AccessConfig()
+    /// Key `admin`: the operators' listener.
+    public var admin: AdminConfig = AdminConfig()
     /// Number of event loops (threads); `0` means one per core. Key: `event_loops`, default 0.
     public var eventLoops: Int
 

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import SluiceConfig
 import SluiceProxy
@@ -91,6 +93,8 @@ struct Check: AsyncParsableCommand {
 func serve(_ snapshot: Snapshot) async throws {
     let logger = Logger(label: "sluice")
     let server = try ProxyServer(snapshot: snapshot, logger: logger)
+    // Libraries that report through swift-metrics land in the same /metrics.
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: server.metricsRegistry))
     let group = ServiceGroup(
         services: [ProxyService(server: server, logger: logger)],
         gracefulShutdownSignals: [.sigterm, .sigint],

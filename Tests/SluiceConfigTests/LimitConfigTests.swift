@@ -160,6 +160,15 @@ import Testing
         #expect(RegionTable.parse("# only comments\n\n").successCount == 0)
     }
 
+    @Test func adminListener() throws {
+        let config = try load("admin: { enabled: false, address: 0.0.0.0, port: 0, token: \"${TOKEN}\" }\n", environment: ["TOKEN": "t0k"])
+        #expect(!config.admin.enabled && config.admin.address == "0.0.0.0" && config.admin.port == 0 && config.admin.token == "t0k")
+        // An unset variable with an empty default means no token, not an empty one.
+        #expect(try load("admin: { token: \"${TOKEN:-}\" }\n").admin.token == nil)
+        #expect(AdminConfig().enabled && AdminConfig().address == "127.0.0.1" && AdminConfig().port == 9901)
+        #expect(issues("admin: { port: 70000 }\n") == ["test.yaml:1: admin.port: must be between 0 and 65535, got 70000"])
+    }
+
     @Test func redisURLShapes() {
         for good in ["redis://127.0.0.1:6379", "redis://127.0.0.1:6379/0", "redis://:pw@h:1/15", "redis://u:p@h:6379/3", "redis://localhost"] {
             #expect(RedisURL.isValid(good), "\(good)")

@@ -20,6 +20,8 @@ final class BackendHealth: Sendable {
     let recoveredAt = ManagedAtomic<UInt64>(0)
     /// `drain: true`: no new requests, in-flight ones finish.
     let draining: ManagedAtomic<Bool>
+    /// Outlier ejections so far, for /metrics.
+    let ejections = ManagedAtomic<Int>(0)
     /// Set by a failure, so that a success takes the outlier lock only when it ends a streak.
     fileprivate let streakOpen = ManagedAtomic<Bool>(false)
 
@@ -82,6 +84,7 @@ final class ClusterHealth: Sendable {
         switch event {
         case .ejected(_, let reason, let until)?:
             backend.ejectedUntil.store(until, ordering: .relaxed)
+            backend.ejections.wrappingIncrement(ordering: .relaxed)
             let seconds = Double(until - now) / 1e9
             logger.warning("backend ejected", metadata: [
                 "cluster": "\(name)", "backend": "\(backend.address)", "reason": "\(reason)", "seconds": "\(seconds)",
@@ -112,6 +115,9 @@ final class ClusterHealth: Sendable {
 /// ejections nor check results, and a backend it adds starts slow.
 final class HealthRegistry: Sendable {
     private let clusters = NIOLockedValueBox<[String: ClusterHealth]>([:])
+
+    /// Every cluster's health, by name, for /metrics.
+    var all: [ClusterHealth] { clusters.withLockedValue { $0.values.sorted { $0.name < $1.name } } }
     private let logger: Logger
 
     init(logger: Logger) { self.logger = logger }

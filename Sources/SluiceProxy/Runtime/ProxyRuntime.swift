@@ -15,6 +15,7 @@ final class ProxyRuntime: Sendable {
     let health: HealthRegistry
     let connectionGuard: ConnectionGuard
     let limiter: RateLimiter
+    let metrics = ProxyMetrics()
 
     /// LoopState is confined to its event loop; this box only carries it across the
     /// initializer boundary, and every use asserts it is on that loop.

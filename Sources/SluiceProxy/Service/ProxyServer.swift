@@ -5,6 +5,7 @@ import NIOCore
 import NIOExtras
 import NIOHTTP1
 import NIOPosix
+import Prometheus
 import SluiceConfig
 
 /// A running set of listeners over one event-loop group: start, drain, shut down. The
@@ -21,6 +22,8 @@ public final class ProxyServer: Sendable {
     private let quiescing = NIOLockedValueBox<[ServerQuiescingHelper]>([])
     private let channels = NIOLockedValueBox<[any Channel]>([])
     private let checkers = NIOLockedValueBox<[LoopBoundChecker]>([])
+    private let admin = NIOLockedValueBox<(any Channel)?>(nil)
+    let adminState = AdminState()
 
     /// A checker lives on its event loop; this only carries it to `shutdown`, which stops it there.
     private struct LoopBoundChecker: @unchecked Sendable {
@@ -79,8 +82,21 @@ public final class ProxyServer: Sendable {
             runtime.logger.info("listening", metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress?.description ?? "?")"])
         }
         try await startHealthChecks()
+        let config = runtime.snapshot.config.admin
+        if config.enabled {
+            let channel = try await AdminServer.bind(config: config, group: group, runtime: runtime, state: adminState)
+            admin.withLockedValue { $0 = channel }
+            runtime.logger.info("admin listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+        }
+        adminState.ready.store(true, ordering: .relaxed)
         return bound
     }
+
+    /// The admin listener's address (its port when `admin.port` is 0), nil when disabled.
+    public var adminAddress: SocketAddress? { admin.withLockedValue { $0?.localAddress } }
+
+    /// The Prometheus registry behind /metrics, for `MetricsSystem.bootstrap`.
+    public var metricsRegistry: PrometheusCollectorRegistry { runtime.metrics.registry }
 
     /// One checker per cluster with `health_check`, each on an event loop of its own choosing.
     private func startHealthChecks() async throws {
@@ -103,6 +119,7 @@ public final class ProxyServer: Sendable {
     /// finished in time.
     @discardableResult
     public func drain(timeout: Duration) async -> Bool {
+        adminState.draining.store(true, ordering: .relaxed)  // /readyz says 503 from here on
         let helpers = quiescing.withLockedValue { $0 }
         let promises = helpers.map { helper in
             let promise = group.next().makePromise(of: Void.self)
@@ -140,6 +157,7 @@ public final class ProxyServer: Sendable {
             return channels
         }
         for channel in listeners { try? await channel.close() }
+        if let channel = admin.withLockedValue({ $0 }) { try? await channel.close() }
         quiescing.withLockedValue { $0 = [] }
         let running = checkers.withLockedValue { checkers in
             defer { checkers = [] }

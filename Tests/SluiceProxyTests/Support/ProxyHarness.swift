@@ -53,6 +53,7 @@ final class ProxyHarness: Sendable {
             routes: [RouteConfig(name: "all", cluster: "main")],
             eventLoops: eventLoops
         )
+        config.admin.port = 0  // tests run side by side: never the fixed default
         configure(&config)
         let accessLog = LogCapture()
         let errorLog = LogCapture()

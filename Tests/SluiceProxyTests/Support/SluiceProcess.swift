@@ -296,6 +296,8 @@ extension SluiceProcess {
               - address: \(backend.address)
         routes:
           - cluster: web
+        admin:
+          port: 0
         \(extra)
         """
     }

@@ -1,0 +1,149 @@
+import Atomics
+import NIOConcurrencyHelpers
+import NIOCore
+import Prometheus
+import SluiceBalancing
+import SluiceConfig
+
+/// What /metrics shows. Per-request series live in a swift-prometheus registry; what other
+/// parts already count (connections, backend health, rate-limit counters) is read when
+/// scraped, so the data path pays for nothing twice.
+final class ProxyMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let bytesIn: Counter
+    private let bytesOut: Counter
+    /// Request series by (route, cluster, status class): made once per label set, then cached
+    /// here so a request takes this lock and a few atomics, not the registry's.
+    private let series = NIOLockedValueBox<[SeriesKey: Series]>([:])
+    private let retries = NIOLockedValueBox<[String: Counter]>([:])
+
+    private struct SeriesKey: Hashable {
+        let route: String
+        let cluster: String
+        let statusClass: Int
+    }
+
+    private struct Series {
+        let requests: Counter
+        let duration: DurationHistogram
+    }
+
+    static let buckets: [Duration] = [
+        .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+    ]
+
+    init() {
+        bytesIn = registry.makeCounter(descriptor: Self.name("request_bytes", "total", "Request body bytes received from clients"))
+        bytesOut = registry.makeCounter(descriptor: Self.name("response_bytes", "total", "Response body bytes sent to clients"))
+    }
+
+    /// One finished request (proxied or answered by Sluice itself, `cluster` empty then).
+    func request(route: String?, cluster: String?, status: Int, durationNanos: UInt64, upstreamNanos: UInt64?,
+                 bytesIn: Int, bytesOut: Int, retries: Int) {
+        let key = SeriesKey(route: route ?? "", cluster: cluster ?? "", statusClass: status / 100)
+        let series = self.series.withLockedValue { all in
+            if let known = all[key] { return known }
+            let labels = [("route", key.route), ("cluster", key.cluster), ("code", "\(key.statusClass)xx")]
+            let made = Series(
+                requests: registry.makeCounter(descriptor: Self.name("requests", "total", "Requests by route, cluster and status class"), labels: labels),
+                duration: registry.makeDurationHistogram(descriptor: Self.name("request_duration", "seconds", "Client-side request duration"),
+                                                         labels: labels, buckets: Self.buckets)
+            )
+            all[key] = made
+            return made
+        }
+        series.requests.increment()
+        series.duration.recordNanoseconds(Int64(clamping: durationNanos))
+        if let upstreamNanos, let cluster {
+            upstream(cluster).recordNanoseconds(Int64(clamping: upstreamNanos))
+        }
+        if bytesIn > 0 { self.bytesIn.increment(by: Int64(bytesIn)) }
+        if bytesOut > 0 { self.bytesOut.increment(by: Int64(bytesOut)) }
+        if retries > 0, let cluster { retryCounter(cluster).increment(by: Int64(retries)) }
+    }
+
+    private let upstreams = NIOLockedValueBox<[String: DurationHistogram]>([:])
+
+    private func upstream(_ cluster: String) -> DurationHistogram {
+        upstreams.withLockedValue { all in
+            if let known = all[cluster] { return known }
+            let made = registry.makeDurationHistogram(descriptor: Self.name("upstream_response", "seconds", "Request sent to response head"),
+                                                      labels: [("cluster", cluster)], buckets: Self.buckets)
+            all[cluster] = made
+            return made
+        }
+    }
+
+    private func retryCounter(_ cluster: String) -> Counter {
+        retries.withLockedValue { all in
+            if let known = all[cluster] { return known }
+            let made = registry.makeCounter(descriptor: Self.name("retries", "total", "Tries after the first"), labels: [("cluster", cluster)])
+            all[cluster] = made
+            return made
+        }
+    }
+
+    private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "sluice", metricName: metric, unitName: unit, helpText: help)
+    }
+
+    /// The exposition: the registry's series, then the ones read from live state.
+    func render(runtime: ProxyRuntime) -> String {
+        var text = registry.emitToString()
+        func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for sample in samples { text += "\(name)\(sample.labels) \(sample.value)\n" }
+        }
+        family("sluice_connections_open", "gauge", "Client connections open", [("", "\(runtime.connections.load(ordering: .relaxed))")])
+        let clusters = runtime.health.all
+        var healthy: [(String, String)] = [], inFlight: [(String, String)] = [], ejections: [(String, String)] = []
+        let now = NIODeadline.now().uptimeNanoseconds
+        for cluster in clusters {
+            for backend in cluster.backends {
+                let labels = "{cluster=\"\(Self.escaped(cluster.name))\",backend=\"\(Self.escaped(backend.address))\"}"
+                let up = backend.activelyHealthy.load(ordering: .relaxed) && !backend.isEjected(now: now)
+                healthy.append((labels, up ? "1" : "0"))
+                inFlight.append((labels, "\(backend.inFlight.load(ordering: .relaxed))"))
+                ejections.append((labels, "\(backend.ejections.load(ordering: .relaxed))"))
+            }
+        }
+        family("sluice_backend_healthy", "gauge", "1 when active checks pass and outlier detection has not ejected it", healthy)
+        family("sluice_backend_in_flight", "gauge", "Requests in flight to the backend", inFlight)
+        family("sluice_backend_ejections_total", "counter", "Outlier ejections", ejections)
+        var decisions: [(String, String)] = [], storeErrors: [(String, String)] = []
+        for (name, policy) in runtime.limiter.policies.sorted(by: { $0.key < $1.key }) {
+            let counters = policy.counters
+            for (result, counter) in [("allowed", counters.allowed), ("denied", counters.denied), ("shadowed", counters.shadowed),
+                                      ("skipped", counters.skipped)] {
+                decisions.append(("{policy=\"\(Self.escaped(name))\",result=\"\(result)\"}", "\(counter.load(ordering: .relaxed))"))
+            }
+            storeErrors.append(("{policy=\"\(Self.escaped(name))\"}", "\(counters.storeErrors.load(ordering: .relaxed))"))
+        }
+        family("sluice_ratelimit_decisions_total", "counter", "Rate-limit decisions by policy and result", decisions)
+        family("sluice_ratelimit_store_errors_total", "counter", "Shared-store failures and timeouts by policy", storeErrors)
+        let snapshot = runtime.snapshot
+        family("sluice_config_info", "gauge", "The loaded configuration: its source and a hash of its typed content",
+               [("{source=\"\(Self.escaped(snapshot.source))\",hash=\"\(Self.configHash(snapshot.config))\"}", "1")])
+        return text
+    }
+
+    /// XXH64 of the typed configuration's description: equal configurations hash alike.
+    static func configHash(_ config: SluiceConfig) -> String {
+        let hex = String(XXHash64.hash(String(describing: config)), radix: 16)
+        return String(repeating: "0", count: max(0, 16 - hex.count)) + hex
+    }
+
+    static func escaped(_ value: String) -> String {
+        var out = ""
+        for character in value {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,88 @@
+import NIOCore
+import SluiceConfig
+import SluiceLimits
+import Testing
+@testable import SluiceProxy
+
+/// The admin listener with curl: health, readiness through a drain, the token, /status, and
+/// /metrics with the right labels and values after known traffic.
+@Suite struct AdminTests {
+    static func admin(_ proxy: ProxyHarness, _ path: String, token: String? = nil) throws -> (status: Int, headers: [String: String], body: String) {
+        let port = try #require(proxy.server.adminAddress?.port)
+        var arguments = ["-i", "http://127.0.0.1:\(port)\(path)"]
+        if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
+        return Curl.parse(try Curl.run(arguments).stdout)
+    }
+
+    @Test func healthReadinessAndStatus() async throws {
+        try await withProxy { proxy, _ in
+            #expect(try Self.admin(proxy, "/healthz").status == 200)
+            #expect(try Self.admin(proxy, "/readyz") == (200, try Self.admin(proxy, "/readyz").headers, "ready\n"))
+            let status = try Self.admin(proxy, "/status")
+            #expect(status.status == 200 && status.headers["content-type"] == "application/json")
+            #expect(status.body.hasPrefix("{\"ready\":true,\"draining\":false,\"uptime_seconds\":"))
+            #expect(status.body.contains("\"config_hash\":\"\(ProxyMetrics.configHash(proxy.server.snapshot.config))\""))
+            #expect(status.body.contains("\"routes\":1,\"clusters\":1,\"rate_limits\":0"))
+            #expect(try Self.admin(proxy, "/nope").status == 404)
+            // Draining: readiness flips so that load balancers stop sending; liveness stays.
+            _ = await proxy.server.drain(timeout: .seconds(5))
+            let ready = try Self.admin(proxy, "/readyz")
+            #expect(ready.status == 503 && ready.body == "draining\n")
+            #expect(try Self.admin(proxy, "/healthz").status == 200)
+        }
+    }
+
+    @Test func theTokenGuardsAllButTheProbes() async throws {
+        try await withProxy(configure: { $0.admin.token = "s3cret-token" }) { proxy, _ in
+            let refused = try Self.admin(proxy, "/metrics")
+            #expect(refused.status == 401 && refused.headers["www-authenticate"] == "Bearer")
+            #expect(try Self.admin(proxy, "/metrics", token: "wrong").status == 401)
+            #expect(try Self.admin(proxy, "/status", token: "s3cret-token-and-more").status == 401)
+            #expect(try Self.admin(proxy, "/metrics", token: "s3cret-token").status == 200)
+            #expect(try Self.admin(proxy, "/status", token: "s3cret-token").status == 200)
+            #expect(try Self.admin(proxy, "/healthz").status == 200)
+            #expect(try Self.admin(proxy, "/readyz").status == 200)
+        }
+    }
+
+    @Test func metricsCountKnownTraffic() async throws {
+        var policy = RateLimitPolicy(name: "two")
+        policy.tiers = [LimitTier(limit: 2, window: 60_000_000_000)]
+        try await withProxy(configure: { config in
+            config.rateLimits = [policy]
+            config.routes = [
+                RouteConfig(name: "limited", match: RouteMatch(pathPrefix: "/limited"), cluster: "main", rateLimits: ["two"]),
+                RouteConfig(name: "all", match: RouteMatch(pathPrefix: "/hello"), cluster: "main"),
+            ]
+        }) { proxy, backend in
+            let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+            for _ in 0..<3 { #expect(try await client.get("/hello")?.status == 200) }
+            for _ in 0..<3 { _ = try await client.get("/limited") }  // 200, 200, 429
+            #expect(try await client.get("/nowhere")?.status == 404)
+            await client.close()
+            let metrics = try Self.admin(proxy, "/metrics")
+            #expect(metrics.status == 200 && metrics.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+            let lines = Set(metrics.body.split(separator: "\n").map(String.init))
+            let expected = [
+                "sluice_requests_total{route=\"all\",cluster=\"main\",code=\"2xx\"} 3",
+                "sluice_requests_total{route=\"limited\",cluster=\"main\",code=\"2xx\"} 2",
+                "sluice_requests_total{route=\"limited\",cluster=\"\",code=\"4xx\"} 1",
+                "sluice_requests_total{route=\"\",cluster=\"\",code=\"4xx\"} 1",
+                "sluice_request_duration_seconds_count{route=\"all\",cluster=\"main\",code=\"2xx\"} 3",
+                "sluice_upstream_response_seconds_count{cluster=\"main\"} 5",
+                "sluice_ratelimit_decisions_total{policy=\"two\",result=\"allowed\"} 2",
+                "sluice_ratelimit_decisions_total{policy=\"two\",result=\"denied\"} 1",
+                "sluice_ratelimit_store_errors_total{policy=\"two\"} 0",
+                "sluice_backend_healthy{cluster=\"main\",backend=\"\(backend.address)\"} 1",
+                "sluice_backend_in_flight{cluster=\"main\",backend=\"\(backend.address)\"} 0",
+                "sluice_backend_ejections_total{cluster=\"main\",backend=\"\(backend.address)\"} 0",
+                "sluice_config_info{source=\"<test>\",hash=\"\(ProxyMetrics.configHash(proxy.server.snapshot.config))\"} 1",
+                "sluice_response_bytes_total \(5 * "hello from backend".utf8.count)",
+            ]
+            for line in expected { #expect(lines.contains(line), "missing: \(line)") }
+            #expect(lines.contains { $0.hasPrefix("sluice_connections_open ") })
+            #expect(lines.contains("# TYPE sluice_requests_total counter"))
+            #expect(lines.contains("# TYPE sluice_request_duration_seconds histogram"))
+        }
+    }
+}

@@ -82,6 +82,7 @@ struct Demo: AsyncParsableCommand {
               curl -si -H 'Content-Length: 1' -H 'Transfer-Encoding: chunked' \(base)/  # refused: 400
               for i in $(seq 7); do curl -s -o /dev/null -w '%{http_code} ' \(base)/limited; done; echo  # 5 per 10 s: 200 x5, then 429
               curl -si \(base)/limited                                 # Retry-After, RateLimit-Policy, RateLimit
+              curl -s http://127.0.0.1:9901/metrics | grep sluice_requests_total   # the admin listener
 
             Ctrl-C drains in-flight requests and exits.
 

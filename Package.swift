@@ -38,7 +38,7 @@ let package = Package(
         // Policy: rate-limit algorithms, tiers, RateLimit headers and the sharded local store. No NIO.
         .target(name: "SluiceLimits", dependencies: ["SluiceBalancing"], swiftSettings: strict),
         // Policy: availability and latency objectives over rolling windows, error budgets and
-        // burn-rate alerts (issue 7; not yet fed by the data path). No NIO.
+        // burn-rate alerts. No NIO.
         .target(name: "SluiceSLO", swiftSettings: strict),
         // Data path: a small RESP client (pipelining, pool, scripts) and the rate-limit lease scripts.
         .target(
@@ -64,6 +64,7 @@ let package = Package(
                 "SluiceLimits",
                 "SluiceRedis",
                 "SluiceJWT",
+                "SluiceSLO",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

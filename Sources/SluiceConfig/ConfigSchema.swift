@@ -22,7 +22,9 @@ public enum ConfigSchema {
     ]
     static let circuitBreaker = ["max_in_flight", "max_pending_connects"]
     static let retries = ["max_retries", "per_try_timeout", "on_status", "budget_percent", "budget_min_per_second", "replay_buffer"]
-    static let route = ["name", "match", "cluster", "limits", "timeouts", "hedge", "rate_limits"]
+    static let route = ["name", "match", "cluster", "limits", "timeouts", "hedge", "rate_limits", "slo"]
+    static let slo = ["availability", "latency"]
+    static let sloLatency = ["threshold", "percent"]
     static let hedge = ["delay"]
     static let match = ["host", "path_prefix", "method"]
     static let limits = [
@@ -67,6 +69,8 @@ public enum ConfigSchema {
             + under("routes[].limits", routeLimits)
             + under("routes[].timeouts", routeTimeouts)
             + under("routes[].hedge", hedge)
+            + under("routes[].slo", slo)
+            + under("routes[].slo.latency", sloLatency)
             + under("limits", limits)
             + under("timeouts", timeouts)
             + under("headers", headers)

@@ -153,3 +153,21 @@ public struct AdminConfig: Sendable, Equatable {
 
     public init() {}
 }
+
+/// Key `routes[].slo`: an availability objective (a percentage of requests that are not 5xx)
+/// and a latency objective (a percentage finished under a threshold), each optional.
+public struct RouteSLO: Sendable, Equatable {
+    /// Key `availability`, e.g. 99.9 (percent); nil = none.
+    public var availability: Double?
+    /// Key `latency.threshold`, e.g. 300ms; with `latency.percent` (e.g. 99).
+    public var latencyThreshold: Duration?
+    public var latencyPercent: Double?
+
+    public init(availability: Double? = nil, latencyThreshold: Duration? = nil, latencyPercent: Double? = nil) {
+        self.availability = availability
+        self.latencyThreshold = latencyThreshold
+        self.latencyPercent = latencyPercent
+    }
+
+    public var isEmpty: Bool { availability == nil && latencyThreshold == nil }
+}

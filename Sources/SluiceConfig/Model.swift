@@ -89,6 +89,8 @@ public struct RouteConfig: Sendable, Equatable {
     public var hedge: HedgeConfig?
     /// Key `rate_limits`: names of `rate_limits` policies; a request must pass them all.
     public var rateLimits: [String] = []
+    /// Key `slo`: the route's objectives, reported by the admin listener's /slo.
+    public var slo = RouteSLO()
 
     public init(
         name: String = "route-0",

@@ -32,6 +32,7 @@ extension ConfigReader {
             }
             var route = RouteConfig(name: name, match: match, cluster: cluster.value ?? "", limits: limits,
                                     timeouts: timeouts, hedge: readHedge(fields))
+            route.slo = readSLO(fields)
             for (item, itemPath) in items(fields, "rate_limits") ?? [] {
                 guard let policy = convert(item, at: itemPath, as: .nonEmptyString).value else { continue }
                 if route.rateLimits.contains(policy) {
@@ -46,6 +47,21 @@ extension ConfigReader {
             routes.append(route)
         }
         return routes
+    }
+
+    private func readSLO(_ route: Fields) -> RouteSLO {
+        var slo = RouteSLO()
+        guard let fields = section(route, "slo", ConfigSchema.slo) else { return slo }
+        // A percentage strictly between 0 and 100: 100 leaves no error budget to spend.
+        let percent = Conversion<Double>.number(in: 0...100).checked { value, text in
+            value > 0 && value < 100 ? nil : "must be a percentage above 0 and below 100, got \(text)"
+        }
+        slo.availability = value(fields, "availability", percent).value
+        if let latency = section(fields, "latency", ConfigSchema.sloLatency) {
+            slo.latencyThreshold = required(latency, "threshold", .duration).value
+            slo.latencyPercent = required(latency, "percent", percent).value
+        }
+        return slo
     }
 
     private func readMatch(_ route: Fields) -> RouteMatch {

@@ -169,6 +169,15 @@ import Testing
         #expect(issues("admin: { port: 70000 }\n") == ["test.yaml:1: admin.port: must be between 0 and 65535, got 70000"])
     }
 
+    @Test func routeObjectives() throws {
+        let config = try load(Self.cluster + "routes: [{ cluster: web, slo: { availability: 99.95, latency: { threshold: 250ms, percent: 99 } } }]\n")
+        #expect(config.routes[0].slo == RouteSLO(availability: 99.95, latencyThreshold: .milliseconds(250), latencyPercent: 99))
+        #expect(issues(Self.cluster + "routes: [{ cluster: web, slo: { availability: 100, latency: { percent: 99 } } }]\n") == [
+            "test.yaml:2: routes[0].slo.availability: must be a percentage above 0 and below 100, got 100",
+            "test.yaml:2: routes[0].slo.latency: missing required key \"threshold\"",
+        ])
+    }
+
     @Test func redisURLShapes() {
         for good in ["redis://127.0.0.1:6379", "redis://127.0.0.1:6379/0", "redis://:pw@h:1/15", "redis://u:p@h:6379/3", "redis://localhost"] {
             #expect(RedisURL.isValid(good), "\(good)")

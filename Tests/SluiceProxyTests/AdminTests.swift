@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import SluiceConfig
 import SluiceLimits
@@ -7,9 +8,11 @@ import Testing
 /// The admin listener with curl: health, readiness through a drain, the token, /status, and
 /// /metrics with the right labels and values after known traffic.
 @Suite struct AdminTests {
-    static func admin(_ proxy: ProxyHarness, _ path: String, token: String? = nil) throws -> (status: Int, headers: [String: String], body: String) {
+    static func admin(_ proxy: ProxyHarness, _ path: String, token: String? = nil, method: String = "GET") throws
+        -> (status: Int, headers: [String: String], body: String)
+    {
         let port = try #require(proxy.server.adminAddress?.port)
-        var arguments = ["-i", "http://127.0.0.1:\(port)\(path)"]
+        var arguments = ["-i", "-X", method, "http://127.0.0.1:\(port)\(path)"]
         if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
         return Curl.parse(try Curl.run(arguments).stdout)
     }
@@ -83,6 +86,57 @@ import Testing
             #expect(lines.contains { $0.hasPrefix("sluice_connections_open ") })
             #expect(lines.contains("# TYPE sluice_requests_total counter"))
             #expect(lines.contains("# TYPE sluice_request_duration_seconds histogram"))
+        }
+    }
+
+    @Test func clustersShowTheirBackendsAndABackendCanBeDrainedAndEnabled() async throws {
+        let (proxy, backends) = try await BalancingEndToEndTests.cluster(2) { $0.admin.token = "t" }
+        let (a, b) = (backends[0].address, backends[1].address)
+        let listed = try Self.admin(proxy, "/clusters", token: "t")
+        #expect(listed.status == 200)
+        #expect(listed.body.hasPrefix("{\"clusters\":[{\"name\":\"main\",\"balancer\":\"round_robin\",\"backends\":[{\"address\":\"\(a)\""))
+        #expect(listed.body.contains("\"weight\":1,\"healthy\":true,\"active_check_passing\":true,\"ejected\":false,\"ejections\":0,\"draining\":false,\"in_flight\":0"))
+        #expect(try Self.admin(proxy, "/clusters/main/backends/\(b)/drain", method: "POST").status == 401)
+        #expect(try Self.admin(proxy, "/clusters/main/backends/\(b)/drain", token: "t").status == 405)
+        #expect(try Self.admin(proxy, "/clusters/nope/backends/\(b)/drain", token: "t", method: "POST").status == 404)
+        #expect(try Self.admin(proxy, "/clusters/main/backends/127.0.0.1:1/drain", token: "t", method: "POST").status == 404)
+        let drained = try Self.admin(proxy, "/clusters/main/backends/\(b.replacingOccurrences(of: ":", with: "%3A"))/drain", token: "t", method: "POST")
+        #expect(drained.status == 200 && drained.body == "{\"cluster\":\"main\",\"backend\":\"\(b)\",\"draining\":true}\n")
+        let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+        var seen: Set<String> = []
+        for _ in 0..<6 { seen.insert(try #require(try await client.get("/hello")).body) }
+        #expect(seen == ["hello from a"])
+        #expect(try Self.admin(proxy, "/clusters", token: "t").body.contains("\"address\":\"\(b)\",\"weight\":1,\"healthy\":true,\"active_check_passing\":true,\"ejected\":false,\"ejections\":0,\"draining\":true"))
+        #expect(try Self.admin(proxy, "/clusters/main/backends/\(b)/enable", token: "t", method: "POST").status == 200)
+        seen = []
+        for _ in 0..<6 { seen.insert(try #require(try await client.get("/hello")).body) }
+        #expect(seen == ["hello from a", "hello from b"])
+        await client.close()
+        await BalancingEndToEndTests.stop(proxy, backends)
+    }
+
+    @Test func sloReportsTheRoutesObjectivesFromItsTraffic() async throws {
+        try await withProxy(configure: { config in
+            config.routes[0].slo = RouteSLO(availability: 99, latencyThreshold: .seconds(10), latencyPercent: 90)
+        }) { proxy, _ in
+            let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+            for _ in 0..<8 { #expect(try await client.get("/hello")?.status == 200) }
+            await client.close()
+            for _ in 0..<2 {  // the backend resets: 502, bad for availability, fast enough for latency
+                let broken = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+                #expect(try await broken.get("/reset")?.status == 502)
+                await broken.close()
+            }
+            let report = try Self.admin(proxy, "/slo")
+            #expect(report.status == 200)
+            #expect(report.body.hasPrefix("{\"routes\":[{\"route\":\"all\",\"objectives\":[{\"name\":\"availability\",\"target\":0.99,"))
+            #expect(report.body.contains("\"allowed_downtime\":\"7.31 h/month, 3.65 d/year\""))
+            // 2 bad of 10 against a 1 % budget: a burn of 20 pages on 1h/5m.
+            #expect(report.body.contains("\"alert\":\"page\",\"alert_rule\":\"1h/5m\""))
+            #expect(report.body.contains("{\"window\":\"5m\",\"good\":8,\"total\":10,"))
+            // Latency: all ten finished in well under 10 s.
+            #expect(report.body.contains("{\"name\":\"latency\",\"target\":0.9,\"threshold_ms\":10000.0,"))
+            #expect(report.body.contains("\"alert\":\"none\",\"alert_rule\":null,\"windows\":[{\"window\":\"5m\",\"good\":10,\"total\":10,"))
         }
     }
 }

@@ -4,9 +4,9 @@ import NIOHTTP1
 import NIOPosix
 import SluiceConfig
 
-/// The operators' listener (`admin`): GET /metrics (Prometheus text), /status (JSON),
-/// /healthz (the process answers) and /readyz (503 while draining or before the listeners
-/// are up). Its own small channel handler, not the proxy's: none of the proxy's limits or
+/// The operators' listener (`admin`): GET /metrics (Prometheus text), /status, /clusters and
+/// /slo (JSON), POST /clusters/{c}/backends/{b}/drain|enable, /healthz (the process answers) and
+/// /readyz (503 while draining or before the listeners are up). Its own small channel handler, not the proxy's: none of the proxy's limits or
 /// routes apply here, and a slow scrape never competes with traffic for a handler.
 enum AdminServer {
     static func bind(config: AdminConfig, group: any EventLoopGroup, runtime: ProxyRuntime,
@@ -83,14 +83,21 @@ private final class AdminHandler: ChannelInboundHandler {
                 return (.unauthorized, text, "a bearer token is required\n")
             }
         }
+        if let (status, body) = AdminClusters.action(head.method, path, runtime) {
+            return (status, status == .ok ? "application/json" : text, body)
+        }
         guard head.method == .GET || head.method == .HEAD else { return (.methodNotAllowed, text, "only GET\n") }
         switch path {
+        case "/clusters":
+            return (.ok, "application/json", AdminClusters.list(runtime))
+        case "/slo":
+            return (.ok, "application/json", runtime.slo.json(now: NIODeadline.now().uptimeNanoseconds))
         case "/metrics":
             return (.ok, "text/plain; version=0.0.4; charset=utf-8", runtime.metrics.render(runtime: runtime))
         case "/status":
             return (.ok, "application/json", status())
         default:
-            return (.notFound, text, "no such endpoint; try /metrics, /status, /healthz or /readyz\n")
+            return (.notFound, text, "no such endpoint; try /metrics, /status, /clusters, /slo, /healthz or /readyz\n")
         }
     }
 

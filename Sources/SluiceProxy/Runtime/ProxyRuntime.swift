@@ -16,6 +16,7 @@ final class ProxyRuntime: Sendable {
     let connectionGuard: ConnectionGuard
     let limiter: RateLimiter
     let metrics = ProxyMetrics()
+    let slo: SLOBook
 
     /// LoopState is confined to its event loop; this box only carries it across the
     /// initializer boundary, and every use asserts it is on that loop.
@@ -28,6 +29,7 @@ final class ProxyRuntime: Sendable {
     init(snapshot: Snapshot, eventLoops: [any EventLoop], group: (any EventLoopGroup)? = nil, logger: Logger,
          accessLogger: Logger) throws {
         limiter = try RateLimiter.make(config: snapshot.config, group: group ?? eventLoops[0], logger: logger)
+        slo = SLOBook(config: snapshot.config)
         current = NIOLockedValueBox(snapshot)
         self.logger = logger
         accessLog = AccessLog(config: snapshot.config.accessLog, logger: accessLogger)

@@ -86,8 +86,10 @@ extension ProxyHandler: UpstreamDelegate {
     /// replaces `reason` in the access log when the body is not the reason.
     func answer(_ local: LocalAnswer, _ status: HTTPResponseStatus, _ reason: String, close: Bool, route: String? = nil,
                 retryAfter: Int = 1, fields: [(String, String)] = [], logReason: String? = nil) {
-        runtime.metrics.request(route: route, cluster: nil, status: Int(status.code), durationNanos: elapsed(since: local.started),
+        let duration = elapsed(since: local.started)
+        runtime.metrics.request(route: route, cluster: nil, status: Int(status.code), durationNanos: duration,
                                 upstreamNanos: nil, bytesIn: 0, bytesOut: 0, retries: 0)
+        runtime.slo.record(route: route, status: Int(status.code), durationNanos: duration, now: NIODeadline.now().uptimeNanoseconds)
         if runtime.accessLog.config.enabled {
             runtime.accessLog.record(AccessLogEntry(
                 client: peer.ip, method: local.method.rawValue, path: local.uri, status: Int(status.code),
@@ -127,9 +129,11 @@ extension ProxyHandler: UpstreamDelegate {
     }
 
     func record(_ exchange: Exchange, status: Int, error: String?) {
+        let duration = elapsed(since: exchange.started)
         runtime.metrics.request(route: exchange.route.name, cluster: exchange.route.cluster, status: status,
-                                durationNanos: elapsed(since: exchange.started), upstreamNanos: exchange.upstreamHeadNanos,
+                                durationNanos: duration, upstreamNanos: exchange.upstreamHeadNanos,
                                 bytesIn: exchange.bytesIn, bytesOut: exchange.bytesOut, retries: max(0, exchange.tries - 1))
+        runtime.slo.record(route: exchange.route.name, status: status, durationNanos: duration, now: NIODeadline.now().uptimeNanoseconds)
         guard runtime.accessLog.config.enabled else { return }
         runtime.accessLog.record(AccessLogEntry(
             client: peer.ip, method: exchange.method.rawValue, path: exchange.uri, status: status,

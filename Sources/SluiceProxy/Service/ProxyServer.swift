@@ -81,6 +81,8 @@ public final class ProxyServer: Sendable {
             if let address = channel.localAddress { bound.append(address) }
             runtime.logger.info("listening", metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress?.description ?? "?")"])
         }
+        // Every cluster's shared health exists from the start, so /clusters shows it before traffic.
+        for cluster in runtime.snapshot.config.clusters { _ = runtime.health.health(for: cluster) }
         try await startHealthChecks()
         let config = runtime.snapshot.config.admin
         if config.enabled {

@@ -4,7 +4,7 @@
 public enum ConfigSchema {
     static let root = [
         "event_loops", "listeners", "clusters", "routes", "limits", "timeouts", "headers", "access_log", "rate_limits", "jwt",
-        "regions", "access", "admin",
+        "regions", "access", "admin", "log",
     ]
     static let listener = ["name", "address", "port"]
     static let cluster = [
@@ -41,6 +41,7 @@ public enum ConfigSchema {
     static let regions = ["header", "table_file"]
     static let access = ["allow", "deny"]
     static let admin = ["enabled", "address", "port", "token"]
+    static let log = ["level", "format"]
     static let timeouts = [
         "client_header", "client_idle", "client_body", "client_send", "upstream_connect", "upstream_header", "upstream_idle", "drain",
     ]
@@ -82,6 +83,7 @@ public enum ConfigSchema {
             + under("regions", regions)
             + under("access", access)
             + under("admin", admin)
+            + under("log", log)
     }()
 
     /// Message for a global-only key found in a route's section (`limits` or `timeouts`).

@@ -19,6 +19,7 @@ extension ConfigReader {
         config.rateLimits = readRateLimits(fields, jwt: config.jwt, regions: config.regions)
         config.access = readAccess(fields)
         config.admin = readAdmin(fields)
+        config.log = readLog(fields)
         config.routes = readRoutes(fields, clusterNames: clusters.complete ? clusters.configs.map(\.name) : nil,
                                    policyNames: config.rateLimits.map(\.name).reduce(into: []) { if !$0.contains($1) { $0.append($1) } })
         return config
@@ -107,6 +108,17 @@ extension ConfigReader {
             text.isEmpty || HTTPToken.isValid(text) ? nil : "invalid Via pseudonym \"\(text)\"; expected a token such as sluice, or \"\" to disable"
         }).or(headers.via)
         return headers
+    }
+
+    private func readLog(_ root: Fields) -> LogConfig {
+        var log = LogConfig()
+        guard let fields = section(root, "log", ConfigSchema.log) else { return log }
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        log.level = value(fields, "level", .string.checked { text, _ in
+            levels.contains(text) ? nil : "unknown log level \"\(text)\"; expected one of \(levels.joined(separator: ", "))"
+        }).or(log.level)
+        log.format = value(fields, "format", .enumeration("log format")).or(log.format)
+        return log
     }
 
     private func readAdmin(_ root: Fields) -> AdminConfig {

@@ -171,3 +171,20 @@ public struct RouteSLO: Sendable, Equatable {
 
     public var isEmpty: Bool { availability == nil && latencyThreshold == nil }
 }
+
+/// Key `log`: Sluice's own log lines (the access log has its own section).
+public struct LogConfig: Sendable, Equatable {
+    public enum Format: String, Sendable, Equatable, CaseIterable {
+        /// swift-log's default stream format, for people.
+        case text
+        /// One JSON object per line (time, level, label, message, metadata), for shippers.
+        case json
+    }
+
+    /// Key `level`, default `info`: trace, debug, info, notice, warning, error or critical.
+    public var level: String = "info"
+    /// Key `format`, default `text`.
+    public var format: Format = .text
+
+    public init() {}
+}

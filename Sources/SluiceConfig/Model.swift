@@ -20,6 +20,8 @@ public struct SluiceConfig: Sendable, Equatable {
     public var access: AccessConfig = AccessConfig()
     /// Key `admin`: the operators' listener.
     public var admin: AdminConfig = AdminConfig()
+    /// Key `log`: level and format of Sluice's own log lines.
+    public var log: LogConfig = LogConfig()
     /// Number of event loops (threads); `0` means one per core. Key: `event_loops`, default 0.
     public var eventLoops: Int
 

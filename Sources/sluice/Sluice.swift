@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
 import Logging
 import Metrics
@@ -20,14 +25,17 @@ struct Sluice: AsyncParsableCommand {
 }
 
 struct LoggingOptions: ParsableArguments {
-    @Option(name: .long, help: "Log level for Sluice's own log lines (trace, debug, info, notice, warning, error).")
-    var logLevel: Logger.Level = .info
+    @Option(name: .long, help: "Log level for Sluice's own log lines (trace, debug, info, notice, warning, error); overrides log.level.")
+    var logLevel: Logger.Level?
 
-    func bootstrap() {
-        let level = logLevel
+    /// `log` from the configuration, with `--log-level` winning over `log.level`.
+    func bootstrap(_ config: LogConfig = LogConfig()) {
+        let level = logLevel ?? Logger.Level(rawValue: config.level) ?? .info
+        let json = config.format == .json
         LoggingSystem.bootstrap { label in
             // Access-log lines go to stdout as they are; everything else to stderr.
             if label == "sluice.access" { return AccessLineHandler() }
+            if json { return JSONLogHandler(label: label, level: level) { writeAll($0, to: STDERR_FILENO) } }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
@@ -62,7 +70,7 @@ struct Run: AsyncParsableCommand {
             printError("\(path): \(error)")
             throw ExitCode(1)
         }
-        logging.bootstrap()
+        logging.bootstrap(snapshot.config.log)
         try await serve(snapshot)
     }
 }

@@ -178,6 +178,15 @@ import Testing
         ])
     }
 
+    @Test func logSection() throws {
+        let config = try load("log: { level: debug, format: json }\n")
+        #expect(config.log.level == "debug" && config.log.format == .json)
+        #expect(issues("log: { level: loud, format: xml }\n") == [
+            "test.yaml:1: log.level: unknown log level \"loud\"; expected one of trace, debug, info, notice, warning, error, critical",
+            "test.yaml:1: log.format: unknown log format \"xml\"; expected one of text, json",
+        ])
+    }
+
     @Test func redisURLShapes() {
         for good in ["redis://127.0.0.1:6379", "redis://127.0.0.1:6379/0", "redis://:pw@h:1/15", "redis://u:p@h:6379/3", "redis://localhost"] {
             #expect(RedisURL.isValid(good), "\(good)")

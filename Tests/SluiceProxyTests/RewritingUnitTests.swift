@@ -128,7 +128,7 @@ import Testing
         let entry = AccessLogEntry(client: "1.2.3.4", method: "GET", path: "/a\"b\\c\n\u{01}", status: 200, bytesIn: 1, bytesOut: 2,
                                    durationNanos: 1_234_567, upstream: nil, upstreamNanos: nil, requestID: "r", route: nil, error: nil)
         let line = AccessLog.json(entry, time: "T")
-        #expect(line == "{\"time\":\"T\",\"client\":\"1.2.3.4\",\"method\":\"GET\",\"path\":\"/a\\\"b\\\\c\\n\\u0001\",\"status\":200,\"bytes_in\":1,\"bytes_out\":2,\"duration_ms\":1.234,\"upstream\":null,\"upstream_ms\":null,\"request_id\":\"r\",\"route\":null}")
+        #expect(line == "{\"time\":\"T\",\"client\":\"1.2.3.4\",\"method\":\"GET\",\"path\":\"/a\\\"b\\\\c\\n\\u0001\",\"status\":200,\"bytes_in\":1,\"bytes_out\":2,\"duration_ms\":1.234,\"upstream\":null,\"upstream_ms\":null,\"request_id\":\"r\",\"trace_id\":null,\"route\":null}")
     }
 
     @Test func timestampIsRFC3339UTC() {

@@ -18,6 +18,8 @@ struct AccessLogEntry {
     var upstream: String?
     var upstreamNanos: UInt64?
     var requestID: String
+    /// The W3C trace id (continued or started), nil where there was no request to trace.
+    var traceID: String? = nil
     var route: String?
     /// Why Sluice itself answered or cut the exchange short, when it did.
     var error: String?
@@ -45,7 +47,8 @@ struct AccessLog: Sendable {
         s += ",\"bytes_out\":\(e.bytesOut),\"duration_ms\":\(millis(e.durationNanos))"
         s += ",\"upstream\":\(e.upstream.map(quoted) ?? "null")"
         s += ",\"upstream_ms\":\(e.upstreamNanos.map(millis) ?? "null")"
-        s += ",\"request_id\":\(quoted(e.requestID)),\"route\":\(e.route.map(quoted) ?? "null")"
+        s += ",\"request_id\":\(quoted(e.requestID)),\"trace_id\":\(e.traceID.map(quoted) ?? "null")"
+        s += ",\"route\":\(e.route.map(quoted) ?? "null")"
         if let error = e.error { s += ",\"error\":\(quoted(error))" }
         return s + "}"
     }
@@ -55,6 +58,7 @@ struct AccessLog: Sendable {
         let upstreamTime = e.upstreamNanos.map(millis) ?? "-"
         var s = "\(e.client) [\(time)] \"\(e.method) \(e.path)\" \(e.status) \(e.bytesIn) \(e.bytesOut)"
         s += " \(millis(e.durationNanos))ms upstream=\(upstream) upstream_ms=\(upstreamTime) id=\(e.requestID)"
+        if let trace = e.traceID { s += " trace=\(trace)" }
         if let error = e.error { s += " error=\"\(error)\"" }
         return s
     }

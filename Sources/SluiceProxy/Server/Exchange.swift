@@ -63,6 +63,8 @@ final class Exchange {
     var upstreamHeadNanos: UInt64?
     /// RateLimit-Policy and RateLimit for the response, from the route's rate limits.
     var limitFields: [(String, String)] = []
+    /// The W3C trace this request belongs to, for the access log.
+    var traceID = ""
 
     init(
         id: Int,

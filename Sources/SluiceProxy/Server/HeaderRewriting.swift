@@ -57,7 +57,8 @@ enum HeaderRewriting {
         peer: ClientPeer,
         policy: HeaderPolicy,
         requestID: String,
-        backendAddress: String
+        backendAddress: String,
+        trace: TraceContext? = nil
     ) -> HTTPRequestHead {
         // `Connection: host` must not strip the Host that routing used.
         let named = head.headers.contains(name: "connection") ? connectionNamed(head.headers).filter { $0 != "host" } : []
@@ -82,6 +83,7 @@ enum HeaderRewriting {
             if equalsIgnoringCase(name, "x-forwarded-proto") { proto = proto ?? value; continue }
             if equalsIgnoringCase(name, "x-forwarded-host") { forwardedHost = forwardedHost ?? value; continue }
             if equalsIgnoringCase(name, policy.requestID) { continue }
+            if trace != nil, equalsIgnoringCase(name, "traceparent") || equalsIgnoringCase(name, "tracestate") { continue }
             if host == nil, equalsIgnoringCase(name, "host") { host = value }
             headers.add(name: name, value: value)
         }
@@ -101,6 +103,10 @@ enum HeaderRewriting {
             headers.add(name: "Via", value: via.isEmpty ? hop : via.joined(separator: ", ") + ", " + hop)
         }
         headers.add(name: policy.requestID, value: requestID)
+        if let trace {
+            headers.add(name: "traceparent", value: trace.traceparent)
+            if let state = trace.state { headers.add(name: "tracestate", value: state) }
+        }
         switch framing {
         case .none: break
         case .length(let n): headers.add(name: "Content-Length", value: String(n))

@@ -12,14 +12,16 @@ struct LocalAnswer {
     var requestID: String
     /// The header the request id travels in (`headers.request_id`).
     var idHeader: String
+    var trace: TraceContext
     var started = NIODeadline.now()
 
-    init(head: HTTPRequestHead, requestID: String, idHeader: String) {
+    init(head: HTTPRequestHead, requestID: String, idHeader: String, trace: TraceContext) {
         method = head.method
         uri = head.uri
         version = head.version
         self.requestID = requestID
         self.idHeader = idHeader
+        self.trace = trace
     }
 }
 
@@ -94,7 +96,7 @@ extension ProxyHandler: UpstreamDelegate {
             runtime.accessLog.record(AccessLogEntry(
                 client: peer.ip, method: local.method.rawValue, path: local.uri, status: Int(status.code),
                 bytesIn: 0, bytesOut: 0, durationNanos: elapsed(since: local.started), upstream: nil,
-                upstreamNanos: nil, requestID: local.requestID, route: route, error: logReason ?? reason
+                upstreamNanos: nil, requestID: local.requestID, traceID: local.trace.traceID, route: route, error: logReason ?? reason
             ))
         }
         writeAnswer(status, reason, version: local.version, requestID: local.requestID, idHeader: local.idHeader, close: close,
@@ -139,7 +141,7 @@ extension ProxyHandler: UpstreamDelegate {
             client: peer.ip, method: exchange.method.rawValue, path: exchange.uri, status: status,
             bytesIn: exchange.bytesIn, bytesOut: exchange.bytesOut, durationNanos: elapsed(since: exchange.started),
             upstream: exchange.backendAddress, upstreamNanos: exchange.upstreamHeadNanos,
-            requestID: exchange.requestID, route: exchange.route.name, error: error
+            requestID: exchange.requestID, traceID: exchange.traceID, route: exchange.route.name, error: error
         ))
     }
 

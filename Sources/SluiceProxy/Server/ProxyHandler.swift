@@ -115,7 +115,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         let policy = snapshot.config.headers
         let offered = head.headers.first(name: policy.requestID)
         let requestID = offered.flatMap { RequestID.isAcceptable($0) ? $0 : nil } ?? RequestID.generate(using: &loop.random)
-        let local = LocalAnswer(head: head, requestID: requestID, idHeader: policy.requestID)
+        let trace = TraceContext(head.headers, random: &loop.random)
+        let local = LocalAnswer(head: head, requestID: requestID, idHeader: policy.requestID, trace: trace)
 
         let framing: BodyFraming
         switch RequestValidation.framing(of: head, limits: snapshot.config.limits) {
@@ -181,7 +182,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             hashKey: hashKey,
             upstreamHead: HeaderRewriting.upstreamHead(
                 from: head, framing: framing, peer: peer, policy: policy, requestID: requestID,
-                backendAddress: cluster.addresses[index]
+                backendAddress: cluster.addresses[index], trace: local.trace
             ),
             framing: framing,
             headerPolicy: policy,
@@ -189,6 +190,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             clientKeepAlive: keepAlive && !quiescing
         )
         exchange.limitFields = limitFields
+        exchange.traceID = local.trace.traceID
         self.exchange = exchange
 
         if hasBody, head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {

@@ -1,0 +1,36 @@
+import Foundation
+import Logging
+import SluiceConfig
+import Testing
+@testable import SluiceProxy
+
+/// `log.format: json`: the real binary's own log lines are one JSON object each, at the
+/// configured level.
+@Suite struct LogFormatTests {
+    @Test func aLineIsOneObjectWithSortedMetadata() {
+        let line = JSONLogHandler.line(time: "T", level: .warning, label: "sluice", message: "backend \"x\" ejected",
+                                       metadata: ["reason": "5xx", "cluster": "web", "message": "shadowed"])
+        #expect(line == "{\"time\":\"T\",\"level\":\"warning\",\"label\":\"sluice\",\"message\":\"backend \\\"x\\\" ejected\",\"cluster\":\"web\",\"reason\":\"5xx\"}")
+    }
+
+    @Test func theBinaryLogsJSONAtTheConfiguredLevel() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let file = try TemporaryFile(contents: SluiceProcess.oneBackendConfig(backend: backend, extra: "log: { format: json, level: warning }"),
+                                     name: "sluice-json-log")
+        let child = try ChildProcess.launch(SluiceProcess.binaryPath, ["run", "-c", file.path, "--log-level", "info"])
+        let end = Date().addingTimeInterval(30)
+        while Date() < end, !child.stderrText.contains("\"message\":\"listening\""), child.isRunning {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        child.signal(SIGTERM)
+        _ = child.waitForExit(timeout: 20)
+        let lines = child.stderrText.split(separator: "\n").map(String.init)
+        // --log-level info wins over log.level warning, so the info line "listening" is there.
+        #expect(lines.contains { $0.contains("\"level\":\"info\"") && $0.contains("\"message\":\"listening\"") })
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["time"] is String && object?["label"] is String && object?["message"] is String, "\(line)")
+        }
+        await backend.stop()
+    }
+}

@@ -139,4 +139,28 @@ import Testing
             #expect(report.body.contains("\"alert\":\"none\",\"alert_rule\":null,\"windows\":[{\"window\":\"5m\",\"good\":10,\"total\":10,"))
         }
     }
+
+    @Test func configIsShownWithSecretsRedacted() async throws {
+        var policy = RateLimitPolicy(name: "shared")
+        policy.tiers = [LimitTier(limit: 5, window: 1_000_000_000)]
+        policy.store = .redis(url: "redis://app:hunter2-redis@127.0.0.1:6379/0")
+        try await withProxy(configure: { config in
+            config.admin.token = "admin-token-value"
+            config.jwt.keys = [JWTConfig.Key(algorithm: "hs256", secret: "jwt-secret-of-at-least-thirty-two-bytes")]
+            config.rateLimits = [policy]
+        }) { proxy, _ in
+            let shown = try Self.admin(proxy, "/config", token: "admin-token-value")
+            #expect(shown.status == 200 && shown.headers["content-type"] == "application/json")
+            for secret in ["admin-token-value", "jwt-secret-of-at-least-thirty-two-bytes", "hunter2-redis"] {
+                #expect(!shown.body.contains(secret), "\(secret) leaked")
+            }
+            #expect(shown.body.contains("\"store\":\"redis://app:[redacted]@127.0.0.1:6379/0\""))
+            #expect(shown.body.contains("\"secret\":\"[redacted]\""))
+            #expect(shown.body.contains("\"token\":\"[redacted]\""))
+            #expect(shown.body.contains("\"maxConnections\":10000"))
+            #expect(shown.body.contains("\"upstreamConnect\":\"5s\""))
+            let object = try JSONSerialization.jsonObject(with: Data(shown.body.utf8)) as? [String: Any]
+            #expect((object?["routes"] as? [Any])?.count == 1)
+        }
+    }
 }

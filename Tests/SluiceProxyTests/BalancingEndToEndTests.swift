@@ -76,7 +76,7 @@ import Testing
         let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
         var seen: Set<String> = []
         let end = Date().addingTimeInterval(20)
-        while !seen.contains("hello from b-again"), Date() < end {
+        while seen.count < 2, Date() < end {
             seen.insert(try #require(try await client.get("/hello")).body)
         }
         await client.close()

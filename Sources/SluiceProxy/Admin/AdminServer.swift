@@ -4,8 +4,8 @@ import NIOHTTP1
 import NIOPosix
 import SluiceConfig
 
-/// The operators' listener (`admin`): GET /metrics (Prometheus text), /status, /clusters and
-/// /slo (JSON), POST /clusters/{c}/backends/{b}/drain|enable, /healthz (the process answers) and
+/// The operators' listener (`admin`): GET /metrics (Prometheus text), /status, /config
+/// (secrets redacted), /clusters and /slo (JSON), POST /clusters/{c}/backends/{b}/drain|enable, /healthz (the process answers) and
 /// /readyz (503 while draining or before the listeners are up). Its own small channel handler, not the proxy's: none of the proxy's limits or
 /// routes apply here, and a slow scrape never competes with traffic for a handler.
 enum AdminServer {
@@ -90,6 +90,8 @@ private final class AdminHandler: ChannelInboundHandler {
         switch path {
         case "/clusters":
             return (.ok, "application/json", AdminClusters.list(runtime))
+        case "/config":
+            return (.ok, "application/json", ConfigJSON.render(runtime.snapshot.config))
         case "/slo":
             return (.ok, "application/json", runtime.slo.json(now: NIODeadline.now().uptimeNanoseconds))
         case "/metrics":
@@ -97,7 +99,7 @@ private final class AdminHandler: ChannelInboundHandler {
         case "/status":
             return (.ok, "application/json", status())
         default:
-            return (.notFound, text, "no such endpoint; try /metrics, /status, /clusters, /slo, /healthz or /readyz\n")
+            return (.notFound, text, "no such endpoint; try /metrics, /status, /config, /clusters, /slo, /healthz or /readyz\n")
         }
     }
 

@@ -220,7 +220,7 @@ extension Conversion where T == LimitStore {
         let expected = "local or redis://[user:password@]host:port/db"
         return Conversion(expected: expected) { text in
             if text == "local" { return .success(.local) }
-            guard RedisURL.isValid(text) else { return rejected(expected, text) }
+            guard RedisURL.isValid(text) else { return rejected(expected, RedisURL.redacted(text)) }
             return .success(.redis(url: text))
         }
     }
@@ -236,7 +236,18 @@ extension Conversion where T == String {
 }
 
 /// The shape check for `store:`; the Redis client parses it again when it connects.
-enum RedisURL {
+public enum RedisURL {
+    /// `redis://user:secret@host:6379/0` → `redis://user:[redacted]@host:6379/0`; a user
+    /// without a password (`redis://secret@host`) is redacted whole, as it may be one.
+    public static func redacted(_ url: String) -> String {
+        guard let scheme = url.firstRange(of: "://"), let at = url.lastIndex(of: "@"), scheme.upperBound < at else { return url }
+        let userInfo = url[scheme.upperBound..<at]
+        guard let colon = userInfo.firstIndex(of: ":") else {
+            return String(url[..<scheme.upperBound]) + "[redacted]" + String(url[at...])
+        }
+        return String(url[..<url.index(after: colon)]) + "[redacted]" + String(url[at...])
+    }
+
     static func isValid(_ text: String) -> Bool {
         guard text.hasPrefix("redis://") else { return false }
         var rest = Substring(text.dropFirst("redis://".count))

@@ -12,7 +12,8 @@ import Testing
         -> (status: Int, headers: [String: String], body: String)
     {
         let port = try #require(proxy.server.adminAddress?.port)
-        var arguments = ["-i", "-X", method, "http://127.0.0.1:\(port)\(path)"]
+        // curl's -X HEAD would wait for the body Content-Length announces; -I does not.
+        var arguments = method == "HEAD" ? ["-I", "http://127.0.0.1:\(port)\(path)"] : ["-i", "-X", method, "http://127.0.0.1:\(port)\(path)"]
         if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
         return Curl.parse(try Curl.run(arguments).stdout)
     }
@@ -84,6 +85,18 @@ import Testing
             ]
             for line in expected { #expect(lines.contains(line), "missing: \(line)") }
             #expect(lines.contains { $0.hasPrefix("sluice_connections_open ") })
+            #expect(lines.contains("sluice_requests_in_flight 0"))
+            let types = metrics.body.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }
+            #expect(types.count == Set(types).count, "a metric family declared twice")
+            // HEAD then GET on one connection: HEAD's head carries the length but no body, so
+            // the GET's answer follows its head directly.
+            let port = try #require(proxy.server.adminAddress?.port)
+            let raw = try await RawClient.exchange(port: port, sending: [
+                "HEAD /metrics HTTP/1.1\r\nHost: a\r\n\r\nGET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+            ], group: testGroup)
+            let parts = raw.text.components(separatedBy: "\r\n\r\n")
+            #expect(parts.count == 3 && parts[0].hasPrefix("HTTP/1.1 200") && parts[1].hasPrefix("HTTP/1.1 200") && parts[2] == "ok\n",
+                    "\(raw.text)")
             #expect(lines.contains("# TYPE sluice_requests_total counter"))
             #expect(lines.contains("# TYPE sluice_request_duration_seconds histogram"))
         }
@@ -159,6 +172,8 @@ import Testing
             #expect(shown.body.contains("\"token\":\"[redacted]\""))
             #expect(shown.body.contains("\"maxConnections\":10000"))
             #expect(shown.body.contains("\"upstreamConnect\":\"5s\""))
+            #expect(ConfigJSON.render(proxy.server.snapshot.config) == shown.body)
+            #expect(RedisURL.redacted("redis://only-a-secret@h:1/0") == "redis://[redacted]@h:1/0")
             let object = try JSONSerialization.jsonObject(with: Data(shown.body.utf8)) as? [String: Any]
             #expect((object?["routes"] as? [Any])?.count == 1)
         }

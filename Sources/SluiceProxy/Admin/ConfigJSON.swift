@@ -21,7 +21,7 @@ enum ConfigJSON {
         case let cidr as CIDR: return AccessLog.quoted(cidr.description)
         case let range as ClosedRange<Int>: return AccessLog.quoted("\(range.lowerBound)...\(range.upperBound)")
         case let store as LimitStore:
-            if case .redis(let url) = store { return AccessLog.quoted(redactingPassword(url)) }
+            if case .redis(let url) = store { return AccessLog.quoted(RedisURL.redacted(url)) }
             return AccessLog.quoted("local")
         default: break
         }
@@ -46,14 +46,6 @@ enum ConfigJSON {
     private static func isNil(_ value: Any) -> Bool {
         let mirror = Mirror(reflecting: value)
         return mirror.displayStyle == .optional && mirror.children.isEmpty
-    }
-
-    /// `redis://user:secret@host:6379/0` → `redis://user:[redacted]@host:6379/0`.
-    static func redactingPassword(_ url: String) -> String {
-        guard let scheme = url.firstRange(of: "://"), let at = url.lastIndex(of: "@"), scheme.upperBound < at else { return url }
-        let userInfo = url[scheme.upperBound..<at]
-        guard let colon = userInfo.firstIndex(of: ":") else { return url }
-        return String(url[..<url.index(after: colon)]) + redacted + String(url[at...])
     }
 
     private static func text(_ duration: Duration) -> String {

@@ -100,7 +100,9 @@ final class ProxyMetrics: Sendable {
         var healthy: [(String, String)] = [], inFlight: [(String, String)] = [], ejections: [(String, String)] = []
         let now = NIODeadline.now().uptimeNanoseconds
         for cluster in clusters {
-            for backend in cluster.backends {
+            var seen: Set<String> = []
+            // The same address listed twice is one series (the exposition allows no duplicates).
+            for backend in cluster.backends where seen.insert(backend.address).inserted {
                 let labels = "{cluster=\"\(Self.escaped(cluster.name))\",backend=\"\(Self.escaped(backend.address))\"}"
                 let up = backend.activelyHealthy.load(ordering: .relaxed) && !backend.isEjected(now: now)
                 healthy.append((labels, up ? "1" : "0"))
@@ -108,6 +110,8 @@ final class ProxyMetrics: Sendable {
                 ejections.append((labels, "\(backend.ejections.load(ordering: .relaxed))"))
             }
         }
+        family("sluice_requests_in_flight", "gauge", "Requests in flight to backends",
+               [("", "\(inFlight.reduce(0) { $0 + (Int($1.1) ?? 0) })")])
         family("sluice_backend_healthy", "gauge", "1 when active checks pass and outlier detection has not ejected it", healthy)
         family("sluice_backend_in_flight", "gauge", "Requests in flight to the backend", inFlight)
         family("sluice_backend_ejections_total", "counter", "Outlier ejections", ejections)
@@ -128,20 +132,23 @@ final class ProxyMetrics: Sendable {
         return text
     }
 
-    /// XXH64 of the typed configuration's description: equal configurations hash alike.
+    /// XXH64 of the redacted configuration (as /config shows it): equal configurations hash
+    /// alike, and the hash says nothing about a secret /config does not show.
     static func configHash(_ config: SluiceConfig) -> String {
-        let hex = String(XXHash64.hash(String(describing: config)), radix: 16)
+        let hex = String(XXHash64.hash(ConfigJSON.render(config)), radix: 16)
         return String(repeating: "0", count: max(0, 16 - hex.count)) + hex
     }
 
     static func escaped(_ value: String) -> String {
         var out = ""
-        for character in value {
-            switch character {
+        // By scalar: "\r\n" is one Character and would slip past a "\n" case.
+        for scalar in value.unicodeScalars {
+            switch scalar {
             case "\\": out += "\\\\"
             case "\"": out += "\\\""
             case "\n": out += "\\n"
-            default: out.append(character)
+            case "\r": out += "\\r"
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out

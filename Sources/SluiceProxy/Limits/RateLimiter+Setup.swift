@@ -34,7 +34,9 @@ extension RateLimiter {
                     do {
                         store = RedisLimitStore(client: try RedisClient(url: url, group: group, logger: logger))
                     } catch {
-                        throw abandon(LimitSetupError(message: "rate_limits[\(index)].store: \(error)"))
+                        // The client's message may quote the URL's user info: say only what is safe.
+                        let safe = "\(error)".replacing(String(url.dropFirst("redis://".count).prefix { $0 != "@" }), with: "[redacted]")
+                        throw abandon(LimitSetupError(message: "rate_limits[\(index)].store: \(RedisURL.redacted(url)): " + (url.contains("@") ? safe : "\(error)")))
                     }
                     clients[url] = store
                 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SluiceConfig
+import SluiceTestSupport
 import Testing
 @testable import SluiceProxy
 
@@ -31,6 +32,39 @@ import Testing
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
             #expect(object?["time"] is String && object?["label"] is String && object?["message"] is String, "\(line)")
         }
+        await backend.stop()
+    }
+
+    /// `log.level: notice` from the file alone: info lines (listening, drained) are filtered
+    /// out, a notice (an admin drain) is kept.
+    @Test func theConfiguredLevelFiltersLines() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let adminPort = try await RedisServerProcess.freePort()  // the admin address is logged at info: choose it here
+        let file = try TemporaryFile(contents: """
+            event_loops: 1
+            listeners: [{ address: 127.0.0.1, port: 0 }]
+            clusters: [{ name: web, backends: ["\(backend.address)"] }]
+            routes: [{ cluster: web }]
+            admin: { port: \(adminPort) }
+            log: { format: json, level: notice }
+            """, name: "sluice-json-level")
+        let child = try ChildProcess.launch(SluiceProcess.binaryPath, ["run", "-c", file.path])
+        let admin = "http://127.0.0.1:\(adminPort)"
+        var up = false
+        let end = Date().addingTimeInterval(30)
+        while !up, Date() < end, child.isRunning {
+            up = (try? Curl.run(["-o", "/dev/null", "-w", "%{http_code}", "\(admin)/readyz"], timeoutSeconds: 2).stdout) == "200"
+            if !up { try await Task.sleep(nanoseconds: 50_000_000) }
+        }
+        #expect(up, "stderr: \(child.stderrText)")
+        let drained = try Curl.run(["-X", "POST", "\(admin)/clusters/web/backends/\(backend.address)/drain"])
+        #expect(drained.stdout.contains("\"draining\":true"))
+        #expect(await eventually { child.stderrText.contains("backend drained by admin") })
+        child.signal(SIGTERM)
+        _ = child.waitForExit(timeout: 20)
+        let lines = child.stderrText.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.contains("\"level\":\"notice\"") && $0.contains("\"message\":\"backend drained by admin\"") })
+        #expect(!lines.contains { $0.contains("\"level\":\"info\"") }, "\(lines)")
         await backend.stop()
     }
 }

@@ -80,6 +80,15 @@ public struct LeaseLedger: Sendable {
         entries[key] = entry
     }
 
+    /// Starts a fetch of a whole lease for `key` unless one is running; returns its size, or nil.
+    /// For requests still waiting after a grant smaller than the crowd.
+    public mutating func beginFetch(_ key: UInt64) -> Int? {
+        guard var entry = entries[key], !entry.fetching else { return nil }
+        entry.fetching = true
+        entries[key] = entry
+        return leaseSize
+    }
+
     /// A fetch failed (store down or too slow); the next request tries again.
     public mutating func failed(_ key: UInt64) {
         entries[key]?.fetching = false

@@ -12,10 +12,10 @@ final class ProxyMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let bytesIn: Counter
     private let bytesOut: Counter
-    /// Request series by (route, cluster, status class): made once per label set, then cached
-    /// here so a request takes this lock and a few atomics, not the registry's.
+    /// Request series by (route, cluster, status class), with the cluster's upstream and
+    /// retry series: made once per label set, then cached here, so a request takes this one
+    /// lock and a few atomics, not the registry's.
     private let series = NIOLockedValueBox<[SeriesKey: Series]>([:])
-    private let retries = NIOLockedValueBox<[String: Counter]>([:])
 
     private struct SeriesKey: Hashable {
         let route: String
@@ -26,6 +26,9 @@ final class ProxyMetrics: Sendable {
     private struct Series {
         let requests: Counter
         let duration: DurationHistogram
+        /// Per cluster (the registry hands every route the same ones); nil for Sluice's own answers.
+        let upstream: DurationHistogram?
+        let retries: Counter?
     }
 
     static let buckets: [Duration] = [
@@ -38,50 +41,38 @@ final class ProxyMetrics: Sendable {
         bytesOut = registry.makeCounter(descriptor: Self.name("response_bytes", "total", "Response body bytes sent to clients"))
     }
 
-    /// One finished request (proxied or answered by Sluice itself, `cluster` empty then).
+    /// One finished request (proxied, or answered by Sluice itself with `cluster` nil).
     func request(route: String?, cluster: String?, status: Int, durationNanos: UInt64, upstreamNanos: UInt64?,
                  bytesIn: Int, bytesOut: Int, retries: Int) {
         let key = SeriesKey(route: route ?? "", cluster: cluster ?? "", statusClass: status / 100)
         let series = self.series.withLockedValue { all in
             if let known = all[key] { return known }
-            let labels = [("route", key.route), ("cluster", key.cluster), ("code", "\(key.statusClass)xx")]
-            let made = Series(
-                requests: registry.makeCounter(descriptor: Self.name("requests", "total", "Requests by route, cluster and status class"), labels: labels),
-                duration: registry.makeDurationHistogram(descriptor: Self.name("request_duration", "seconds", "Client-side request duration"),
-                                                         labels: labels, buckets: Self.buckets)
-            )
+            let made = makeSeries(key, proxied: cluster != nil)
             all[key] = made
             return made
         }
         series.requests.increment()
         series.duration.recordNanoseconds(Int64(clamping: durationNanos))
-        if let upstreamNanos, let cluster {
-            upstream(cluster).recordNanoseconds(Int64(clamping: upstreamNanos))
-        }
+        if let upstreamNanos { series.upstream?.recordNanoseconds(Int64(clamping: upstreamNanos)) }
+        if retries > 0 { series.retries?.increment(by: Int64(retries)) }
         if bytesIn > 0 { self.bytesIn.increment(by: Int64(bytesIn)) }
         if bytesOut > 0 { self.bytesOut.increment(by: Int64(bytesOut)) }
-        if retries > 0, let cluster { retryCounter(cluster).increment(by: Int64(retries)) }
     }
 
-    private let upstreams = NIOLockedValueBox<[String: DurationHistogram]>([:])
-
-    private func upstream(_ cluster: String) -> DurationHistogram {
-        upstreams.withLockedValue { all in
-            if let known = all[cluster] { return known }
-            let made = registry.makeDurationHistogram(descriptor: Self.name("upstream_response", "seconds", "Request sent to response head"),
-                                                      labels: [("cluster", cluster)], buckets: Self.buckets)
-            all[cluster] = made
-            return made
-        }
-    }
-
-    private func retryCounter(_ cluster: String) -> Counter {
-        retries.withLockedValue { all in
-            if let known = all[cluster] { return known }
-            let made = registry.makeCounter(descriptor: Self.name("retries", "total", "Tries after the first"), labels: [("cluster", cluster)])
-            all[cluster] = made
-            return made
-        }
+    private func makeSeries(_ key: SeriesKey, proxied: Bool) -> Series {
+        let labels = [("route", key.route), ("cluster", key.cluster), ("code", "\(key.statusClass)xx")]
+        let cluster = [("cluster", key.cluster)]
+        return Series(
+            requests: registry.makeCounter(descriptor: Self.name("requests", "total", "Requests by route, cluster and status class"),
+                                           labels: labels),
+            duration: registry.makeDurationHistogram(descriptor: Self.name("request_duration", "seconds", "Client-side request duration"),
+                                                     labels: labels, buckets: Self.buckets),
+            upstream: proxied
+                ? registry.makeDurationHistogram(descriptor: Self.name("upstream_response", "seconds", "Request sent to response head"),
+                                                 labels: cluster, buckets: Self.buckets)
+                : nil,
+            retries: proxied ? registry.makeCounter(descriptor: Self.name("retries", "total", "Tries after the first"), labels: cluster) : nil
+        )
     }
 
     private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {

@@ -30,6 +30,10 @@ final class SLOBook: Sendable {
         order = config.routes.map(\.name).filter { routes[$0] != nil }
     }
 
+    /// Whether any route has an objective: most configurations have none, and then the
+    /// data path skips the clock read and the lookup.
+    var isEmpty: Bool { routes.isEmpty }
+
     func record(route: String?, status: Int, durationNanos: UInt64, now: UInt64) {
         guard let route, let objectives = routes[route] else { return }
         for objective in objectives { objective.tracker.record(status: status, duration: durationNanos, now: now) }

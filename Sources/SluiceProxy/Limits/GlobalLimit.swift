@@ -106,8 +106,7 @@ final class GlobalLimit: Sendable {
             } else {
                 // More waiters than the lease held: they wait (within their deadlines) on another fetch.
                 state.waiters[key] = waiting
-                var evicted: (key: UInt64, tokens: Int)?
-                if case .wait(fetch: .some) = state.ledger.spend(key, now: now, evicted: &evicted) { refetch = true }
+                refetch = state.ledger.beginFetch(key) != nil
             }
         }
         if refetch { fetch(key, config.leaseSize) }

@@ -48,7 +48,7 @@ extension RateLimiter {
         let regions = config.regions.header != nil || !config.regions.table.isEmpty ? RegionIndex(config.regions) : nil
         let claims: ClaimSource?
         do { claims = try ClaimSource(config: config) } catch { throw abandon(error) }
-        let limiter = RateLimiter(policies: policies, regions: regions, claims: claims, logger: logger,
+        let limiter = RateLimiter(policies: policies, routes: config.routes, regions: regions, claims: claims, logger: logger,
                                   redisClients: clients.values.map(\.client))
         let stores = policies.values.compactMap(\.local)
         if !stores.isEmpty {

@@ -15,7 +15,6 @@ enum Admission {
 }
 
 struct Refusal {
-    let policy: String
     let status: HTTPResponseStatus
     let body: String
     /// Retry-After, RateLimit-Policy and RateLimit.
@@ -78,6 +77,9 @@ enum PolicyStep {
 /// Every policy of the running configuration, and what their keys need (regions, JWT).
 final class RateLimiter: Sendable {
     let policies: [String: PolicyRuntime]
+    /// Each route's policies in order, and the JWT claims their keys name: resolved once
+    /// here rather than on every request.
+    private let plans: [String: Plan]
     private let regions: RegionIndex?
     private let claims: ClaimSource?
     private let logger: Logger
@@ -85,9 +87,21 @@ final class RateLimiter: Sendable {
     /// Clears idle keys from the local stores (each insert also sweeps a few slots).
     let sweeper = NIOLockedValueBox<RepeatedTask?>(nil)
 
-    init(policies: [String: PolicyRuntime], regions: RegionIndex?, claims: ClaimSource?, logger: Logger,
+    struct Plan {
+        let runtimes: [PolicyRuntime]
+        let claims: Set<String>
+    }
+
+    init(policies: [String: PolicyRuntime], routes: [RouteConfig], regions: RegionIndex?, claims: ClaimSource?, logger: Logger,
          redisClients: [RedisClient] = [])
     {
+        var plans: [String: Plan] = [:]
+        for route in routes where !route.rateLimits.isEmpty {
+            let runtimes = route.rateLimits.compactMap { policies[$0] }
+            let names = runtimes.flatMap { $0.config.key.compactMap { if case .jwtClaim(let name) = $0 { name } else { nil } } }
+            plans[route.name] = Plan(runtimes: runtimes, claims: Set(names))
+        }
+        self.plans = plans
         self.policies = policies
         self.regions = regions
         self.claims = claims
@@ -95,11 +109,13 @@ final class RateLimiter: Sendable {
         self.redisClients = redisClients
     }
 
-    /// The named policies in order; all must allow. A policy that refuses ends the check (the
-    /// ones after it spend nothing); shadow policies count and log a refusal but allow.
-    func check(_ names: [String], request: LimitRequest, now: UInt64, eventLoop: any EventLoop) -> AdmissionStep {
-        let runtimes = names.compactMap { policies[$0] }
-        let wanted = Set(runtimes.flatMap { $0.config.key.compactMap { if case .jwtClaim(let name) = $0 { name } else { nil } } })
+    /// The request's route's policies in order; all must allow. A policy that refuses ends the
+    /// check (the ones after it spend nothing, the ones before get theirs back); shadow policies
+    /// count and log a refusal but allow.
+    func check(request: LimitRequest, now: UInt64, eventLoop: any EventLoop) -> AdmissionStep {
+        guard let plan = plans[request.route] else { return .done(.allowed(fields: [])) }
+        let runtimes = plan.runtimes
+        let wanted = plan.claims
         guard !wanted.isEmpty, let claims else {
             return evaluate(runtimes[...], request: request, now: now, eventLoop: eventLoop)
         }
@@ -201,14 +217,14 @@ final class RateLimiter: Sendable {
         guard known else {
             // on_store_error: deny. The client is not over any quota: Sluice cannot tell, so it
             // answers as a dependency that is down (Envoy's failure_mode_deny answers a 5xx too).
-            return Refusal(policy: config.name, status: .serviceUnavailable, body: "rate limit store unavailable",
+            return Refusal(status: .serviceUnavailable, body: "rate limit store unavailable",
                            fields: [("Retry-After", "1")], logReason: "rate limit \(config.name): store unavailable")
         }
         var answer: [(String, String)] = []
         if let retryAfter = RateLimitFields.retryAfter(decision) { answer.append(("Retry-After", retryAfter)) }
         answer.append(("RateLimit-Policy", runtime.policyField))
         answer.append(("RateLimit", RateLimitFields.rateLimit(decision, policy: runtime.policy)))
-        return Refusal(policy: config.name, status: HTTPResponseStatus(statusCode: config.status), body: config.body, fields: answer,
+        return Refusal(status: HTTPResponseStatus(statusCode: config.status), body: config.body, fields: answer,
                        logReason: "rate limit \(config.name)")
     }
 

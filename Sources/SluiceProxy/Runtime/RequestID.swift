@@ -3,15 +3,25 @@ enum RequestID {
     private static let digits = Array("0123456789abcdef".utf8)
 
     static func generate(using random: inout some RandomNumberGenerator) -> String {
-        let high = random.next() as UInt64
-        let low = random.next() as UInt64
-        return String(unsafeUninitializedCapacity: 32) { buffer in
-            for i in 0..<16 {
-                buffer[i] = digits[Int((high >> UInt64(60 - 4 * i)) & 0xF)]
-                buffer[16 + i] = digits[Int((low >> UInt64(60 - 4 * i)) & 0xF)]
-            }
+        hex(random.next(), random.next())
+    }
+
+    /// 16 lowercase hex digits (a span id).
+    static func hex(_ value: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 16) { write(value, into: $0, at: 0); return 16 }
+    }
+
+    /// 32 lowercase hex digits: 128 bits as one id (request and trace ids).
+    static func hex(_ high: UInt64, _ low: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 32) { buffer in
+            write(high, into: buffer, at: 0)
+            write(low, into: buffer, at: 16)
             return 32
         }
+    }
+
+    private static func write(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        for i in 0..<16 { buffer[offset + i] = digits[Int((value >> UInt64(60 - 4 * i)) & 0xF)] }
     }
 
     /// A client-supplied id is passed on only if it is short printable ASCII, so that it can

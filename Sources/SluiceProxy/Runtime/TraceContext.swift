@@ -13,14 +13,14 @@ struct TraceContext {
     var traceparent: String { "00-\(traceID)-\(spanID)-\(flags)" }
 
     init(_ headers: HTTPHeaders, random: inout some RandomNumberGenerator) {
-        spanID = Self.hex(random.next() as UInt64)
+        spanID = RequestID.hex(Self.nonZero(random.next()))
         let fields = headers[canonicalForm: "traceparent"]
         if fields.count == 1, let parsed = Self.parse(String(fields[0])) {
             (traceID, flags) = parsed
             let states = headers[canonicalForm: "tracestate"]
             state = states.isEmpty ? nil : states.joined(separator: ",")
         } else {
-            traceID = Self.hex(random.next() as UInt64) + Self.hex(random.next() as UInt64)
+            traceID = RequestID.hex(Self.nonZero(random.next()), random.next())
             flags = "00"
             state = nil
         }
@@ -44,14 +44,6 @@ struct TraceContext {
         (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
     }
 
-    private static let digits = Array("0123456789abcdef".utf8)
-
-    static func hex(_ value: UInt64) -> String {
-        // A zero id is invalid; the chance is 2^-64, but a retry costs nothing.
-        let value = value == 0 ? 1 : value
-        return String(unsafeUninitializedCapacity: 16) { buffer in
-            for i in 0..<16 { buffer[i] = digits[Int((value >> UInt64(60 - 4 * i)) & 0xF)] }
-            return 16
-        }
-    }
+    /// An all-zero id is invalid; the chance is 2^-64, but avoiding it costs nothing.
+    private static func nonZero(_ value: UInt64) -> UInt64 { value == 0 ? 1 : value }
 }

@@ -10,10 +10,13 @@ struct ClientPeer {
     /// Whether `headers.trusted_proxies` covers the peer, so that its X-Forwarded-* and
     /// Forwarded values are kept and appended to rather than replaced.
     var isTrusted: Bool
+    /// The peer's address as bytes, parsed once at accept (rate-limit keys reuse it).
+    var address: [UInt8]?
 
-    init(ip: String, isTrusted: Bool) {
+    init(ip: String, isTrusted: Bool, address: [UInt8]? = nil) {
         self.ip = ip
         self.isTrusted = isTrusted
+        self.address = address ?? CIDR.parseAddress(ip)
         forwardedFor = HeaderRewriting.forwardedFor(peer: ip)
     }
 }
@@ -122,15 +125,18 @@ enum HeaderRewriting {
         requestVersion: HTTPVersion,
         keepAlive: Bool,
         policy: HeaderPolicy,
-        requestID: String
+        requestID: String,
+        limitFields: [(String, String)] = []
     ) -> HTTPResponseHead {
         let named = head.headers.contains(name: "connection") ? connectionNamed(head.headers) : []
         var headers = HTTPHeaders()
-        headers.reserveCapacity(head.headers.count + 3)
+        headers.reserveCapacity(head.headers.count + 3 + limitFields.count)
         var via: [String] = []
         var hasRequestID = false
         for (name, value) in head.headers {
             if isHopByHop(name) || named.contains(where: { equalsIgnoringCase(name, $0) }) { continue }
+            // Sluice's RateLimit fields describe Sluice's limits; a backend's own would contradict them.
+            if !limitFields.isEmpty, equalsIgnoringCase(name, "ratelimit") || equalsIgnoringCase(name, "ratelimit-policy") { continue }
             if equalsIgnoringCase(name, "via") { via.append(value); continue }
             if !hasRequestID, equalsIgnoringCase(name, policy.requestID) { hasRequestID = true }
             headers.add(name: name, value: value)
@@ -142,6 +148,7 @@ enum HeaderRewriting {
             for value in via { headers.add(name: "Via", value: value) }
         }
         if !hasRequestID { headers.add(name: policy.requestID, value: requestID) }
+        headers.add(contentsOf: limitFields)
         if !keepAlive {
             headers.add(name: "Connection", value: "close")
         } else if requestVersion == .http1_0 {

@@ -20,10 +20,12 @@ extension ProxyHandler {
     func checkRateLimits(_ admitted: AdmittedHead, context: ChannelHandlerContext) {
         let policy = admitted.snapshot.config.headers
         let clientIP = HashKey.clientIP(head: admitted.head, peer: peer, trusted: policy.trustedProxies)
-        let request = LimitRequest(head: admitted.head, clientIP: clientIP, clientAddress: CIDR.parseAddress(clientIP),
+        // Without trusted proxies the client is the peer, whose address was parsed at accept.
+        let address = clientIP == peer.ip ? peer.address : CIDR.parseAddress(clientIP)
+        let request = LimitRequest(head: admitted.head, clientIP: clientIP, clientAddress: address,
                                    peerTrusted: peer.isTrusted, route: admitted.route.name)
         let now = NIODeadline.now().uptimeNanoseconds
-        switch runtime.limiter.check(admitted.route.rateLimits, request: request, now: now, eventLoop: context.eventLoop) {
+        switch runtime.limiter.check(request: request, now: now, eventLoop: context.eventLoop) {
         case .done(let admission):
             admit(admission, admitted)
         case .pending(let decided):

@@ -322,19 +322,14 @@ final class ProxyHandler: ChannelDuplexHandler {
         if exchange.version == .http1_0, !head.headers.contains(name: "content-length") {
             exchange.clientKeepAlive = false
         }
-        var clientHead = HeaderRewriting.clientHead(
+        let clientHead = HeaderRewriting.clientHead(
             from: head,
             requestVersion: exchange.version,
             keepAlive: exchange.clientKeepAlive,
             policy: exchange.headerPolicy,
-            requestID: exchange.requestID
+            requestID: exchange.requestID,
+            limitFields: exchange.limitFields
         )
-        if !exchange.limitFields.isEmpty {
-            // Sluice's fields describe Sluice's limits; a backend's own would contradict them.
-            clientHead.headers.remove(name: "ratelimit")
-            clientHead.headers.remove(name: "ratelimit-policy")
-            clientHead.headers.add(contentsOf: exchange.limitFields)
-        }
         exchange.responseStarted = true
         context?.write(wrapOutboundOut(.head(clientHead)), promise: nil)
         upstreamTimer?.set(after: exchange.idleTimeout)

@@ -252,7 +252,7 @@ public final class ProxyServer: Sendable {
         try sync.addHandler(ProxyHandler(
             runtime: runtime,
             loop: runtime.loopState(for: channel.eventLoop),
-            peer: ClientPeer(ip: ip, isTrusted: trusted),
+            peer: ClientPeer(ip: ip, isTrusted: trusted, address: address),
             clientTimeouts: clientTimeouts
         ))
     }

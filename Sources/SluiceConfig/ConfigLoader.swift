@@ -59,13 +59,23 @@ public enum ConfigLoader {
             .map(\.element)
     }
 
-    /// POSIX reads so the issue can give the system's reason (no such file, permission denied).
     private static func readFile(_ path: String) throws(ConfigError) -> String {
-        func failure(_ reason: String) -> ConfigError {
-            ConfigError(issues: [ConfigIssue(file: path, line: nil, path: "(root)", message: "cannot read file: \(reason)")])
+        switch readText(path) {
+        case .success(let text): return text
+        case .failure(let failure):
+            throw ConfigError(issues: [ConfigIssue(file: path, line: nil, path: "(root)", message: "cannot read file: \(failure.reason)")])
         }
+    }
+
+    struct ReadFailure: Error {
+        let reason: String
+    }
+
+    /// POSIX reads so the issue can give the system's reason (no such file, permission denied);
+    /// also for the files a config names (JWT keys, the region table).
+    static func readText(_ path: String) -> Result<String, ReadFailure> {
         let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw failure(String(cString: strerror(errno))) }
+        guard descriptor >= 0 else { return .failure(ReadFailure(reason: String(cString: strerror(errno)))) }
         defer { close(descriptor) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
@@ -73,12 +83,12 @@ public enum ConfigLoader {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw failure(String(cString: strerror(errno)))
+                return .failure(ReadFailure(reason: String(cString: strerror(errno))))
             }
             if count == 0 { break }
             bytes += chunk[0..<count]
         }
-        guard let text = String(bytes: bytes, encoding: .utf8) else { throw failure("not valid UTF-8") }
-        return text
+        guard let text = String(bytes: bytes, encoding: .utf8) else { return .failure(ReadFailure(reason: "not valid UTF-8")) }
+        return .success(text)
     }
 }

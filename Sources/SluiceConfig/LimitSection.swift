@@ -1,4 +1,3 @@
-import Foundation
 import SluiceLimits
 
 /// The sections of rate limiting and abuse defence: `rate_limits`, `jwt`, `regions`, `access`.
@@ -156,10 +155,10 @@ extension ConfigReader {
     /// A file the config names, relative to the config file's folder unless absolute.
     private func readReferenced(_ file: String, baseDirectory: String, at path: ConfigPath, line: Int?) -> String? {
         let full = file.hasPrefix("/") || baseDirectory.isEmpty ? file : baseDirectory + "/" + file
-        do {
-            return try String(contentsOfFile: full, encoding: .utf8)
-        } catch {
-            report("cannot read \(full): \(error.localizedDescription)", at: path, line: line)
+        switch ConfigLoader.readText(full) {
+        case .success(let text): return text
+        case .failure(let failure):
+            report("cannot read \(full): \(failure.reason)", at: path, line: line)
             return nil
         }
     }

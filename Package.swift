@@ -73,8 +73,15 @@ let package = Package(
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            // The dashboard ships inside the binary: no files to install, no path to get wrong.
+            resources: [
+                .embedInCode("Admin/Dashboard/index.html"),
+                .embedInCode("Admin/Dashboard/dashboard.css"),
+                .embedInCode("Admin/Dashboard/dashboard.js"),
             ],
             swiftSettings: strict
         ),

@@ -18,3 +18,7 @@ fi
 # The subprocess tests (drain on SIGTERM, `sluice check`, streaming memory) run this binary.
 swift build --product sluice
 swift test "$@"
+
+# The admin dashboard in headless chromium against a running Sluice (installs chromium when
+# missing). Skipped when the tests were narrowed with arguments.
+if [ $# -eq 0 ]; then bash scripts/dashboard-e2e.sh; fi

@@ -4,7 +4,7 @@
 public enum ConfigSchema {
     static let root = [
         "event_loops", "listeners", "clusters", "routes", "limits", "timeouts", "headers", "access_log", "rate_limits", "jwt",
-        "regions", "access", "admin", "log",
+        "regions", "access", "admin", "log", "reload",
     ]
     static let listener = ["name", "address", "port"]
     static let cluster = [
@@ -42,6 +42,7 @@ public enum ConfigSchema {
     static let access = ["allow", "deny"]
     static let admin = ["enabled", "address", "port", "token"]
     static let log = ["level", "format"]
+    static let reload = ["watch", "watch_interval", "drain_timeout"]
     static let timeouts = [
         "client_header", "client_idle", "client_body", "client_send", "upstream_connect", "upstream_header", "upstream_idle", "drain",
     ]
@@ -84,6 +85,7 @@ public enum ConfigSchema {
             + under("access", access)
             + under("admin", admin)
             + under("log", log)
+            + under("reload", reload)
     }()
 
     /// Message for a global-only key found in a route's section (`limits` or `timeouts`).

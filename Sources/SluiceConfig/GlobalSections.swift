@@ -20,6 +20,7 @@ extension ConfigReader {
         config.access = readAccess(fields)
         config.admin = readAdmin(fields)
         config.log = readLog(fields)
+        config.reload = readReload(fields)
         config.routes = readRoutes(fields, clusterNames: clusters.complete ? clusters.configs.map(\.name) : nil,
                                    policyNames: config.rateLimits.map(\.name).reduce(into: []) { if !$0.contains($1) { $0.append($1) } })
         return config
@@ -130,6 +131,17 @@ extension ConfigReader {
         // Empty means none, so that `${SLUICE_ADMIN_TOKEN:-}` works without the variable.
         admin.token = value(fields, "token", .string).value.flatMap { $0.isEmpty ? nil : $0 }
         return admin
+    }
+
+    private func readReload(_ root: Fields) -> ReloadConfig {
+        var reload = ReloadConfig()
+        guard let fields = section(root, "reload", ConfigSchema.reload) else { return reload }
+        reload.watch = value(fields, "watch", .boolean).or(reload.watch)
+        reload.watchInterval = value(fields, "watch_interval", .duration.checked { interval, _ in
+            interval >= .milliseconds(10) ? nil : "watch_interval must be at least 10ms"
+        }).or(reload.watchInterval)
+        reload.drainTimeout = value(fields, "drain_timeout", .duration).or(reload.drainTimeout)
+        return reload
     }
 
     private func readAccessLog(_ root: Fields) -> AccessLogConfig {

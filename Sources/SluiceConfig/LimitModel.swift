@@ -188,3 +188,18 @@ public struct LogConfig: Sendable, Equatable {
 
     public init() {}
 }
+
+/// Key `reload`: how a running Sluice picks up a changed file. SIGHUP and `POST /reload` on
+/// the admin listener always work; the watch is for files that change under it (a mounted
+/// ConfigMap, a deploy tool).
+public struct ReloadConfig: Sendable, Equatable {
+    /// Key `watch`, default true: check the file (through any symlinks) every `watch_interval`.
+    public var watch = true
+    /// Key `watch_interval`, default 1s.
+    public var watchInterval: Duration = .seconds(1)
+    /// Key `drain_timeout`, default 30s: how long a request still running on a route that a
+    /// reload removed or changed may go on (a long poll, a stream) before it is ended.
+    public var drainTimeout: Duration = .seconds(30)
+
+    public init() {}
+}

@@ -22,6 +22,8 @@ public struct SluiceConfig: Sendable, Equatable {
     public var admin: AdminConfig = AdminConfig()
     /// Key `log`: level and format of Sluice's own log lines.
     public var log: LogConfig = LogConfig()
+    /// Key `reload`: the file watch and the drain of removed routes.
+    public var reload: ReloadConfig = ReloadConfig()
     /// Number of event loops (threads); `0` means one per core. Key: `event_loops`, default 0.
     public var eventLoops: Int
 

@@ -104,7 +104,7 @@ func serve(_ snapshot: Snapshot) async throws {
     // Libraries that report through swift-metrics land in the same /metrics.
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: server.metricsRegistry))
     let group = ServiceGroup(
-        services: [ProxyService(server: server, logger: logger)],
+        services: [ProxyService(server: server, logger: logger), ReloadService(server: server)],
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger
     )

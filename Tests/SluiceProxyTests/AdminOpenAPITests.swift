@@ -17,7 +17,7 @@ import Yams
         let document = try #require(try Yams.load(yaml: text) as? [String: Any])
         let paths = try #require(document["paths"] as? [String: Any])
         #expect(Set(paths.keys) == [
-            "/healthz", "/readyz", "/metrics", "/status", "/config", "/clusters", "/slo",
+            "/healthz", "/readyz", "/metrics", "/status", "/stats", "/config", "/clusters", "/slo", "/reload", "/dashboard",
             "/clusters/{cluster}/backends/{backend}/drain", "/clusters/{cluster}/backends/{backend}/enable",
         ])
         try await withProxy(configure: { $0.admin.token = "doc-token" }) { proxy, backend in
@@ -30,7 +30,7 @@ import Yams
                         .replacingOccurrences(of: "{backend}", with: backend.address)
                     let open = (operation["security"] as? [Any])?.isEmpty == true
                     // Open operations are asked without the token: they must not need it.
-                    let answer = try AdminTests.admin(proxy, path, token: open ? nil : "doc-token", method: method.uppercased())
+                    let answer = try await AdminTests.admin(proxy, path, token: open ? nil : "doc-token", method: method.uppercased())
                     let documented = try #require(responses[String(answer.status)] as? [String: Any], "\(method) \(template): \(answer.status)")
                     if let content = documented["content"] as? [String: Any] {
                         let type = try #require(content.keys.first)
@@ -43,7 +43,7 @@ import Yams
                     }
                     if !open {
                         #expect(responses["401"] != nil, "\(template) documents its 401")
-                        #expect(try AdminTests.admin(proxy, path, method: method.uppercased()).status == 401, "\(template) without the token")
+                        #expect(try await AdminTests.admin(proxy, path, method: method.uppercased()).status == 401, "\(template) without the token")
                     }
                 }
             }

@@ -8,44 +8,46 @@ import Testing
 /// The admin listener with curl: health, readiness through a drain, the token, /status, and
 /// /metrics with the right labels and values after known traffic.
 @Suite struct AdminTests {
-    static func admin(_ proxy: ProxyHarness, _ path: String, token: String? = nil, method: String = "GET") throws
+    /// Off the cooperative pool: `POST /reload` is answered by a Task, which needs a thread
+    /// that a blocking curl call would otherwise hold.
+    static func admin(_ proxy: ProxyHarness, _ path: String, token: String? = nil, method: String = "GET") async throws
         -> (status: Int, headers: [String: String], body: String)
     {
         let port = try #require(proxy.server.adminAddress?.port)
         // curl's -X HEAD would wait for the body Content-Length announces; -I does not.
         var arguments = method == "HEAD" ? ["-I", "http://127.0.0.1:\(port)\(path)"] : ["-i", "-X", method, "http://127.0.0.1:\(port)\(path)"]
         if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
-        return Curl.parse(try Curl.run(arguments).stdout)
+        return Curl.parse(try await Curl.runOffPool(arguments).stdout)
     }
 
     @Test func healthReadinessAndStatus() async throws {
         try await withProxy { proxy, _ in
-            #expect(try Self.admin(proxy, "/healthz").status == 200)
-            #expect(try Self.admin(proxy, "/readyz") == (200, try Self.admin(proxy, "/readyz").headers, "ready\n"))
-            let status = try Self.admin(proxy, "/status")
+            #expect(try await Self.admin(proxy, "/healthz").status == 200)
+            #expect(try await Self.admin(proxy, "/readyz") == (200, try await Self.admin(proxy, "/readyz").headers, "ready\n"))
+            let status = try await Self.admin(proxy, "/status")
             #expect(status.status == 200 && status.headers["content-type"] == "application/json")
             #expect(status.body.hasPrefix("{\"ready\":true,\"draining\":false,\"uptime_seconds\":"))
             #expect(status.body.contains("\"config_hash\":\"\(ProxyMetrics.configHash(proxy.server.snapshot.config))\""))
             #expect(status.body.contains("\"routes\":1,\"clusters\":1,\"rate_limits\":0"))
-            #expect(try Self.admin(proxy, "/nope").status == 404)
+            #expect(try await Self.admin(proxy, "/nope").status == 404)
             // Draining: readiness flips so that load balancers stop sending; liveness stays.
             _ = await proxy.server.drain(timeout: .seconds(5))
-            let ready = try Self.admin(proxy, "/readyz")
+            let ready = try await Self.admin(proxy, "/readyz")
             #expect(ready.status == 503 && ready.body == "draining\n")
-            #expect(try Self.admin(proxy, "/healthz").status == 200)
+            #expect(try await Self.admin(proxy, "/healthz").status == 200)
         }
     }
 
     @Test func theTokenGuardsAllButTheProbes() async throws {
         try await withProxy(configure: { $0.admin.token = "s3cret-token" }) { proxy, _ in
-            let refused = try Self.admin(proxy, "/metrics")
+            let refused = try await Self.admin(proxy, "/metrics")
             #expect(refused.status == 401 && refused.headers["www-authenticate"] == "Bearer")
-            #expect(try Self.admin(proxy, "/metrics", token: "wrong").status == 401)
-            #expect(try Self.admin(proxy, "/status", token: "s3cret-token-and-more").status == 401)
-            #expect(try Self.admin(proxy, "/metrics", token: "s3cret-token").status == 200)
-            #expect(try Self.admin(proxy, "/status", token: "s3cret-token").status == 200)
-            #expect(try Self.admin(proxy, "/healthz").status == 200)
-            #expect(try Self.admin(proxy, "/readyz").status == 200)
+            #expect(try await Self.admin(proxy, "/metrics", token: "wrong").status == 401)
+            #expect(try await Self.admin(proxy, "/status", token: "s3cret-token-and-more").status == 401)
+            #expect(try await Self.admin(proxy, "/metrics", token: "s3cret-token").status == 200)
+            #expect(try await Self.admin(proxy, "/status", token: "s3cret-token").status == 200)
+            #expect(try await Self.admin(proxy, "/healthz").status == 200)
+            #expect(try await Self.admin(proxy, "/readyz").status == 200)
         }
     }
 
@@ -64,7 +66,7 @@ import Testing
             for _ in 0..<3 { _ = try await client.get("/limited") }  // 200, 200, 429
             #expect(try await client.get("/nowhere")?.status == 404)
             await client.close()
-            let metrics = try Self.admin(proxy, "/metrics")
+            let metrics = try await Self.admin(proxy, "/metrics")
             #expect(metrics.status == 200 && metrics.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
             let lines = Set(metrics.body.split(separator: "\n").map(String.init))
             let expected = [
@@ -99,28 +101,64 @@ import Testing
                     "\(raw.text)")
             #expect(lines.contains("# TYPE sluice_requests_total counter"))
             #expect(lines.contains("# TYPE sluice_request_duration_seconds histogram"))
+            #expect(lines.contains("sluice_config_generation 1"))
+            #expect(lines.contains("sluice_config_reloads_total{result=\"failed\"} 0"))
+
+            // /stats: the same traffic as totals for the dashboard.
+            let stats = try await Self.admin(proxy, "/stats")
+            #expect(stats.status == 200 && stats.headers["content-type"] == "application/json")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(stats.body.utf8)) as? [String: Any])
+            #expect(object["requests"] as? Int == 7)
+            #expect(object["status"] as? [String: Int] == ["1xx": 0, "2xx": 5, "3xx": 0, "4xx": 2, "5xx": 0])
+            let latency = try #require(object["latency"] as? [String: Any])
+            let buckets = try #require(latency["buckets"] as? [[Double]])
+            #expect(buckets.count == ProxyMetrics.buckets.count && buckets.last?[0] == 10 && latency["count"] as? Int == 7)
+            #expect(zip(buckets, buckets.dropFirst()).allSatisfy { $0[1] <= $1[1] }, "cumulative: \(buckets)")
+            #expect(object["ratelimit"] as? [String: Int] == ["allowed": 2, "denied": 1, "shadowed": 0, "store_errors": 0])
+            #expect(object["bytes_out"] as? Int == 5 * "hello from backend".utf8.count)
+            #expect(object["cache"] is NSNull)
+            #expect((object["config"] as? [String: Any])?["generation"] as? Int == 1)
+        }
+    }
+
+    /// The dashboard's files are served without the token (the page carries it to its
+    /// fetches), with their types and a policy that allows nothing from elsewhere.
+    @Test func theDashboardIsServedWithItsAssets() async throws {
+        try await withProxy(configure: { $0.admin.token = "dash" }) { proxy, _ in
+            let page = try await Self.admin(proxy, "/dashboard")
+            #expect(page.status == 200 && page.headers["content-type"] == "text/html; charset=utf-8")
+            #expect(page.body.contains("/dashboard/dashboard.js") && page.body.contains("/dashboard/dashboard.css"))
+            #expect(page.headers["content-security-policy"]?.hasPrefix("default-src 'none'; script-src 'self'") == true)
+            let script = try await Self.admin(proxy, "/dashboard/dashboard.js")
+            #expect(script.status == 200 && script.headers["content-type"] == "text/javascript; charset=utf-8")
+            #expect(script.body.contains("/stats") && script.body.contains("/clusters") && script.body.contains("/slo"))
+            let style = try await Self.admin(proxy, "/dashboard/dashboard.css")
+            #expect(style.status == 200 && style.headers["content-type"] == "text/css; charset=utf-8")
+            // The data behind it still needs the token.
+            #expect(try await Self.admin(proxy, "/stats").status == 401)
+            #expect(try await Self.admin(proxy, "/stats", token: "dash").status == 200)
         }
     }
 
     @Test func clustersShowTheirBackendsAndABackendCanBeDrainedAndEnabled() async throws {
         let (proxy, backends) = try await BalancingEndToEndTests.cluster(2) { $0.admin.token = "t" }
         let (a, b) = (backends[0].address, backends[1].address)
-        let listed = try Self.admin(proxy, "/clusters", token: "t")
+        let listed = try await Self.admin(proxy, "/clusters", token: "t")
         #expect(listed.status == 200)
         #expect(listed.body.hasPrefix("{\"clusters\":[{\"name\":\"main\",\"balancer\":\"round_robin\",\"backends\":[{\"address\":\"\(a)\""))
         #expect(listed.body.contains("\"weight\":1,\"healthy\":true,\"active_check_passing\":true,\"ejected\":false,\"ejections\":0,\"draining\":false,\"in_flight\":0"))
-        #expect(try Self.admin(proxy, "/clusters/main/backends/\(b)/drain", method: "POST").status == 401)
-        #expect(try Self.admin(proxy, "/clusters/main/backends/\(b)/drain", token: "t").status == 405)
-        #expect(try Self.admin(proxy, "/clusters/nope/backends/\(b)/drain", token: "t", method: "POST").status == 404)
-        #expect(try Self.admin(proxy, "/clusters/main/backends/127.0.0.1:1/drain", token: "t", method: "POST").status == 404)
-        let drained = try Self.admin(proxy, "/clusters/main/backends/\(b.replacingOccurrences(of: ":", with: "%3A"))/drain", token: "t", method: "POST")
+        #expect(try await Self.admin(proxy, "/clusters/main/backends/\(b)/drain", method: "POST").status == 401)
+        #expect(try await Self.admin(proxy, "/clusters/main/backends/\(b)/drain", token: "t").status == 405)
+        #expect(try await Self.admin(proxy, "/clusters/nope/backends/\(b)/drain", token: "t", method: "POST").status == 404)
+        #expect(try await Self.admin(proxy, "/clusters/main/backends/127.0.0.1:1/drain", token: "t", method: "POST").status == 404)
+        let drained = try await Self.admin(proxy, "/clusters/main/backends/\(b.replacingOccurrences(of: ":", with: "%3A"))/drain", token: "t", method: "POST")
         #expect(drained.status == 200 && drained.body == "{\"cluster\":\"main\",\"backend\":\"\(b)\",\"draining\":true}\n")
         let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
         var seen: Set<String> = []
         for _ in 0..<6 { seen.insert(try #require(try await client.get("/hello")).body) }
         #expect(seen == ["hello from a"])
-        #expect(try Self.admin(proxy, "/clusters", token: "t").body.contains("\"address\":\"\(b)\",\"weight\":1,\"healthy\":true,\"active_check_passing\":true,\"ejected\":false,\"ejections\":0,\"draining\":true"))
-        #expect(try Self.admin(proxy, "/clusters/main/backends/\(b)/enable", token: "t", method: "POST").status == 200)
+        #expect(try await Self.admin(proxy, "/clusters", token: "t").body.contains("\"address\":\"\(b)\",\"weight\":1,\"healthy\":true,\"active_check_passing\":true,\"ejected\":false,\"ejections\":0,\"draining\":true"))
+        #expect(try await Self.admin(proxy, "/clusters/main/backends/\(b)/enable", token: "t", method: "POST").status == 200)
         seen = []
         for _ in 0..<6 { seen.insert(try #require(try await client.get("/hello")).body) }
         #expect(seen == ["hello from a", "hello from b"])
@@ -140,7 +178,7 @@ import Testing
                 #expect(try await broken.get("/reset")?.status == 502)
                 await broken.close()
             }
-            let report = try Self.admin(proxy, "/slo")
+            let report = try await Self.admin(proxy, "/slo")
             #expect(report.status == 200)
             #expect(report.body.hasPrefix("{\"routes\":[{\"route\":\"all\",\"objectives\":[{\"name\":\"availability\",\"target\":0.99,"))
             #expect(report.body.contains("\"allowed_downtime\":\"7.31 h/month, 3.65 d/year\""))
@@ -162,7 +200,7 @@ import Testing
             config.jwt.keys = [JWTConfig.Key(algorithm: "hs256", secret: "jwt-secret-of-at-least-thirty-two-bytes")]
             config.rateLimits = [policy]
         }) { proxy, _ in
-            let shown = try Self.admin(proxy, "/config", token: "admin-token-value")
+            let shown = try await Self.admin(proxy, "/config", token: "admin-token-value")
             #expect(shown.status == 200 && shown.headers["content-type"] == "application/json")
             for secret in ["admin-token-value", "jwt-secret-of-at-least-thirty-two-bytes", "hunter2-redis"] {
                 #expect(!shown.body.contains(secret), "\(secret) leaked")

@@ -100,7 +100,7 @@ import Testing
             #expect(allowStatuses.allSatisfy { $0 == 200 })
             // 200 ms store timeout; the slack is for a loaded machine, a hang would be unbounded.
             #expect(slowest < 5, "slowest request \(slowest) s")
-            let errors = try #require(proxy.server.runtime.limiter.policies["deny"]?.counters.storeErrors)
+            let errors = try #require(proxy.server.runtime.generation.limiter.policies["deny"]?.counters.storeErrors)
             #expect(errors.load(ordering: .relaxed) > 0)
             #expect(proxy.errorLog.all.contains { $0.hasPrefix("rate limit store error") && $0.contains("policy=deny") })
 
@@ -143,7 +143,7 @@ import Testing
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(statuses.count == 12 && statuses.allSatisfy { $0 == 200 })
-            let counters = try #require(proxy.server.runtime.limiter.policies["frozen"]?.counters)
+            let counters = try #require(proxy.server.runtime.generation.limiter.policies["frozen"]?.counters)
             #expect(counters.storeErrors.load(ordering: .relaxed) == 0)
 
             redis.pause()

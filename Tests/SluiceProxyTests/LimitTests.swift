@@ -63,7 +63,7 @@ import Testing
     /// close the connection past the cap at once, and a freed slot can be used again.
     @Test(arguments: [false, true]) func connectionsOverLimitAreClosedAtOnce(perPeer: Bool) async throws {
         try await withProxy(configure: { if perPeer { $0.limits.maxConnectionsPerIP = 2 } else { $0.limits.maxConnections = 2 } }) { proxy, _ in
-            let open = { perPeer ? proxy.server.runtime.connectionGuard.openConnections(from: "127.0.0.1") : proxy.server.connectionCount }
+            let open = { perPeer ? proxy.server.runtime.generation.connectionGuard.openConnections(from: "127.0.0.1") : proxy.server.connectionCount }
             let first = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
             let second = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
             #expect(try await first.get("/hello")?.status == 200)

@@ -77,7 +77,7 @@ import Testing
             }
             #expect(backend.requestCount == 3)
             #expect(proxy.accessLog.all.contains { $0.contains("429") && $0.contains("rate limit per-client") })
-            let counters = try #require(proxy.server.runtime.limiter.policies["per-client"]?.counters)
+            let counters = try #require(proxy.server.runtime.generation.limiter.policies["per-client"]?.counters)
             #expect(counters.allowed.load(ordering: .relaxed) == 3)
             #expect(counters.denied.load(ordering: .relaxed) == 2)
             await client.close()
@@ -107,7 +107,7 @@ import Testing
                 #expect(response.head.headers.first(name: "RateLimit") == nil)
             }
             #expect(backend.requestCount == 3)
-            let counters = try #require(proxy.server.runtime.limiter.policies["per-client"]?.counters)
+            let counters = try #require(proxy.server.runtime.generation.limiter.policies["per-client"]?.counters)
             #expect(counters.shadowed.load(ordering: .relaxed) == 2)
             #expect(counters.denied.load(ordering: .relaxed) == 0)
             #expect(proxy.errorLog.all.filter { $0.hasPrefix("rate limit would refuse (shadow)") }.count == 2)
@@ -139,7 +139,7 @@ import Testing
         try await withProxy(configure: Self.limited([policy])) { proxy, _ in
             let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
             for _ in 0..<3 { #expect(try await client.get("/hello")?.status == 200) }
-            #expect(proxy.server.runtime.limiter.policies["per-client"]?.counters.skipped.load(ordering: .relaxed) == 3)
+            #expect(proxy.server.runtime.generation.limiter.policies["per-client"]?.counters.skipped.load(ordering: .relaxed) == 3)
             await client.close()
         }
     }
@@ -158,7 +158,7 @@ import Testing
             #expect(refused.status == 429)
             #expect(refused.head.headers.first(name: "RateLimit-Policy") == "\"per-route-1m\";q=2;w=60")
             // The refusal by per-route gave per-client's token back: 3 of 5 left, not 2.
-            let perClient = try #require(proxy.server.runtime.limiter.policies["per-client"]?.local)
+            let perClient = try #require(proxy.server.runtime.generation.limiter.policies["per-client"]?.local)
             let key = LimitKey.hash([.clientIP], request: LimitKeyTests.request(ip: "127.0.0.1"), ipv6Prefix: 64, regions: nil)
             #expect(perClient.decide(keyHash: key, cost: 0, now: NIODeadline.now().uptimeNanoseconds).remaining(0) == 3)
             await client.close()

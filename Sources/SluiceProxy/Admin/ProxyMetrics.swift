@@ -12,6 +12,10 @@ final class ProxyMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let bytesIn: Counter
     private let bytesOut: Counter
+    /// The same traffic as plain totals, for /stats (the registry's values cannot be read back).
+    let totals = RequestTotals(bounds: ProxyMetrics.buckets.map { UInt64($0.nanoseconds) })
+    let bytesInTotal = ManagedAtomic<Int>(0)
+    let bytesOutTotal = ManagedAtomic<Int>(0)
     /// Request series by (route, cluster, status class), with the cluster's upstream and
     /// retry series: made once per label set, then cached here, so a request takes this one
     /// lock and a few atomics, not the registry's.
@@ -55,8 +59,15 @@ final class ProxyMetrics: Sendable {
         series.duration.recordNanoseconds(Int64(clamping: durationNanos))
         if let upstreamNanos { series.upstream?.recordNanoseconds(Int64(clamping: upstreamNanos)) }
         if retries > 0 { series.retries?.increment(by: Int64(retries)) }
-        if bytesIn > 0 { self.bytesIn.increment(by: Int64(bytesIn)) }
-        if bytesOut > 0 { self.bytesOut.increment(by: Int64(bytesOut)) }
+        totals.record(status: status, durationNanos: durationNanos)
+        if bytesIn > 0 {
+            self.bytesIn.increment(by: Int64(bytesIn))
+            bytesInTotal.wrappingIncrement(by: bytesIn, ordering: .relaxed)
+        }
+        if bytesOut > 0 {
+            self.bytesOut.increment(by: Int64(bytesOut))
+            bytesOutTotal.wrappingIncrement(by: bytesOut, ordering: .relaxed)
+        }
     }
 
     private func makeSeries(_ key: SeriesKey, proxied: Bool) -> Series {
@@ -107,7 +118,7 @@ final class ProxyMetrics: Sendable {
         family("sluice_backend_in_flight", "gauge", "Requests in flight to the backend", inFlight)
         family("sluice_backend_ejections_total", "counter", "Outlier ejections", ejections)
         var decisions: [(String, String)] = [], storeErrors: [(String, String)] = []
-        for (name, policy) in runtime.limiter.policies.sorted(by: { $0.key < $1.key }) {
+        for (name, policy) in runtime.generation.limiter.policies.sorted(by: { $0.key < $1.key }) {
             let counters = policy.counters
             for (result, counter) in [("allowed", counters.allowed), ("denied", counters.denied), ("shadowed", counters.shadowed),
                                       ("skipped", counters.skipped)] {
@@ -120,6 +131,19 @@ final class ProxyMetrics: Sendable {
         let snapshot = runtime.snapshot
         family("sluice_config_info", "gauge", "The loaded configuration: its source and a hash of its typed content",
                [("{source=\"\(Self.escaped(snapshot.source))\",hash=\"\(Self.configHash(snapshot.config))\"}", "1")])
+        family("sluice_config_generation", "gauge", "Starts at 1; one more with every reload that applied a change",
+               [("", "\(snapshot.generation)")])
+        let reloads = runtime.reloads
+        family("sluice_config_reloads_total", "counter", "Reloads by result (applied, unchanged, failed)", [
+            ("{result=\"applied\"}", "\(reloads.applied.load(ordering: .relaxed))"),
+            ("{result=\"unchanged\"}", "\(reloads.unchanged.load(ordering: .relaxed))"),
+            ("{result=\"failed\"}", "\(reloads.failed.load(ordering: .relaxed))"),
+        ])
+        let lastFailed = reloads.last.withLockedValue { $0?.result == .failed }
+        family("sluice_config_last_reload_successful", "gauge", "0 when the last reload failed (the running config is older than the file)",
+               [("", lastFailed ? "0" : "1")])
+        family("sluice_config_last_reload_success_timestamp_seconds", "gauge", "Unix time of the last reload that did not fail (start time before one)",
+               [("", "\(reloads.lastSuccess.load(ordering: .relaxed))")])
         return text
     }
 

@@ -12,17 +12,23 @@ final class SLOBook: Sendable {
     private let routes: [String: [Objective]]
     private let order: [String]
 
-    init(config: SluiceConfig) {
+    /// With `previous` (a reload), an objective that did not change keeps its tracker, so its
+    /// windows and error budget carry on rather than start empty.
+    init(config: SluiceConfig, previous: SLOBook? = nil) {
         var routes: [String: [Objective]] = [:]
         for route in config.routes where !route.slo.isEmpty {
             var objectives: [Objective] = []
+            func add(_ name: String, _ objective: SLObjective) {
+                let kept = previous?.routes[route.name]?.first { $0.name == name && $0.tracker.objective == objective }
+                objectives.append(kept ?? Objective(name: name, tracker: SLOTracker(objective: objective)))
+            }
             if let percent = route.slo.availability, let objective = SLObjective(target: percent / 100) {
-                objectives.append(Objective(name: "availability", tracker: SLOTracker(objective: objective)))
+                add("availability", objective)
             }
             if let threshold = route.slo.latencyThreshold, let percent = route.slo.latencyPercent,
                let objective = SLObjective(target: percent / 100, kind: .latency(threshold: threshold.nanoseconds))
             {
-                objectives.append(Objective(name: "latency", tracker: SLOTracker(objective: objective)))
+                add("latency", objective)
             }
             routes[route.name] = objectives
         }

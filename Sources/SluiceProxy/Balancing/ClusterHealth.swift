@@ -122,6 +122,11 @@ final class HealthRegistry: Sendable {
 
     init(logger: Logger) { self.logger = logger }
 
+    /// Forgets the clusters a reload removed (a cluster added back later starts fresh).
+    func retain(_ names: Set<String>) {
+        clusters.withLockedValue { clusters in clusters = clusters.filter { names.contains($0.key) } }
+    }
+
     func health(for config: ClusterConfig) -> ClusterHealth {
         clusters.withLockedValue { clusters in
             let known = clusters[config.name]

@@ -23,20 +23,28 @@ final class ConnectionGuard: Sendable {
     private let access: AccessConfig
     private let maxPerPeer: Int
     private let acceptRate: Int
-    /// Open connections per peer address; entries go when their count reaches 0.
-    private let open = NIOLockedValueBox<[String: Int]>([:])
+    /// Open connections per peer address; entries go when their count reaches 0. Shared with
+    /// the guards of later configurations, so a reload neither forgets nor double-counts.
+    private let open: NIOLockedValueBox<[String: Int]>
     private let accepts: LocalLimitStore?
 
-    init(limits: Limits, access: AccessConfig) {
+    /// With `previous` (a reload), the open-connection counts carry over, and so do the
+    /// accept-rate buckets when the rate did not change.
+    init(limits: Limits, access: AccessConfig, previous: ConnectionGuard? = nil) {
         self.access = access
         maxPerPeer = limits.maxConnectionsPerIP
         acceptRate = limits.acceptRatePerIP
-        // A one-tier token bucket of `accept_rate_per_ip` per second cannot be invalid.
-        accepts = limits.acceptRatePerIP > 0
-            ? LocalLimitStore(policy: try! LimitPolicy(name: "accept", algorithm: .tokenBucket,
-                                                       tiers: [LimitTier(limit: limits.acceptRatePerIP, window: 1_000_000_000)]),
-                              maxKeys: 100_000)
-            : nil
+        open = previous?.open ?? NIOLockedValueBox([:])
+        if let previous, previous.acceptRate == limits.acceptRatePerIP {
+            accepts = previous.accepts
+        } else {
+            // A one-tier token bucket of `accept_rate_per_ip` per second cannot be invalid.
+            accepts = limits.acceptRatePerIP > 0
+                ? LocalLimitStore(policy: try! LimitPolicy(name: "accept", algorithm: .tokenBucket,
+                                                           tiers: [LimitTier(limit: limits.acceptRatePerIP, window: 1_000_000_000)]),
+                                  maxKeys: 100_000)
+                : nil
+        }
     }
 
     /// Admits a new connection from `ip` (text) / `address` (bytes) or says why not. An
@@ -63,6 +71,7 @@ final class ConnectionGuard: Sendable {
         return .success(())
     }
 
+    /// Called on the guard that admitted the connection: only a guard with a cap counted it.
     func release(ip: String) {
         guard maxPerPeer > 0 else { return }
         open.withLockedValue { open in

@@ -8,16 +8,28 @@ import SluiceRedis
 extension RateLimiter {
     /// The policies of `config`, with one Redis client per distinct store URL. Throws what
     /// the loader cannot check: a JWT key's PEM or secret, an unusable Redis URL.
-    static func make(config: SluiceConfig, group: any EventLoopGroup, logger: Logger) throws -> RateLimiter {
+    ///
+    /// With `previous` (a reload), a policy whose configuration did not change is kept as it
+    /// is, with its counters, local buckets and leases, and so is a Redis client whose URL is
+    /// still named: a reload neither forgives nor double-charges anyone.
+    static func make(config: SluiceConfig, group: any EventLoopGroup, logger: Logger,
+                     previous: RateLimiter? = nil) throws -> RateLimiter
+    {
         var clients: [String: RedisLimitStore] = [:]
         var policies: [String: PolicyRuntime] = [:]
-        // What was started before a later entry failed must not outlive the failure.
+        // What was started before a later entry failed must not outlive the failure; what the
+        // previous limiter owns stays with it.
         func abandon(_ error: any Error) -> any Error {
-            for runtime in policies.values { runtime.global?.stop() }
-            for store in clients.values { _ = store.client.shutdown() }
+            for runtime in policies.values where previous?.policies[runtime.config.name] !== runtime { runtime.global?.stop() }
+            for (url, store) in clients where previous?.stores[url] !== store { _ = store.client.shutdown() }
             return error
         }
         for (index, entry) in config.rateLimits.enumerated() {
+            if let kept = previous?.policies[entry.name], kept.config == entry {
+                policies[entry.name] = kept
+                if case .redis(let url) = entry.store, let store = previous?.stores[url] { clients[url] = store }
+                continue
+            }
             let policy: LimitPolicy
             do {
                 policy = try LimitPolicy(name: entry.name, algorithm: entry.algorithm, tiers: entry.tiers)
@@ -28,7 +40,7 @@ extension RateLimiter {
             let counters = PolicyCounters()
             if case .redis(let url) = entry.store {
                 let store: RedisLimitStore
-                if let existing = clients[url] {
+                if let existing = clients[url] ?? previous?.stores[url] {
                     store = existing
                 } else {
                     do {
@@ -38,8 +50,8 @@ extension RateLimiter {
                         let safe = "\(error)".replacing(String(url.dropFirst("redis://".count).prefix { $0 != "@" }), with: "[redacted]")
                         throw abandon(LimitSetupError(message: "rate_limits[\(index)].store: \(RedisURL.redacted(url)): " + (url.contains("@") ? safe : "\(error)")))
                     }
-                    clients[url] = store
                 }
+                clients[url] = store
                 global = GlobalLimit(config: entry, policy: policy, store: store, counters: counters, eventLoop: group.next(),
                                      logger: logger)
             }
@@ -49,7 +61,7 @@ extension RateLimiter {
         let claims: ClaimSource?
         do { claims = try ClaimSource(config: config) } catch { throw abandon(error) }
         let limiter = RateLimiter(policies: policies, routes: config.routes, regions: regions, claims: claims, logger: logger,
-                                  redisClients: clients.values.map(\.client))
+                                  stores: clients)
         let stores = policies.values.compactMap(\.local)
         if !stores.isEmpty {
             let task = group.next().scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { _ in
@@ -65,6 +77,18 @@ extension RateLimiter {
     func shutdown() async {
         sweeper.withLockedValue { $0?.cancel() }
         for runtime in policies.values { runtime.global?.stop() }
-        for client in redisClients { try? await client.shutdown().get() }
+        for store in stores.values { try? await store.client.shutdown().get() }
+    }
+
+    /// After a reload: stops what `successor` did not keep. Requests admitted a moment ago may
+    /// still be waiting on a Redis client the new configuration dropped, so those close later.
+    func retire(keeping successor: RateLimiter, closeAfter delay: TimeAmount, on eventLoop: any EventLoop) {
+        sweeper.withLockedValue { $0?.cancel() }
+        for (name, runtime) in policies where successor.policies[name] !== runtime { runtime.global?.stop() }
+        let dropped = stores.filter { successor.stores[$0.key] !== $0.value }.map(\.value.client)
+        guard !dropped.isEmpty else { return }
+        eventLoop.scheduleTask(in: delay) {
+            for client in dropped { _ = client.shutdown() }
+        }
     }
 }

@@ -83,7 +83,8 @@ final class RateLimiter: Sendable {
     private let regions: RegionIndex?
     private let claims: ClaimSource?
     private let logger: Logger
-    let redisClients: [RedisClient]
+    /// One client per distinct Redis URL, so that a reload keeps the ones it still uses.
+    let stores: [String: RedisLimitStore]
     /// Clears idle keys from the local stores (each insert also sweeps a few slots).
     let sweeper = NIOLockedValueBox<RepeatedTask?>(nil)
 
@@ -93,7 +94,7 @@ final class RateLimiter: Sendable {
     }
 
     init(policies: [String: PolicyRuntime], routes: [RouteConfig], regions: RegionIndex?, claims: ClaimSource?, logger: Logger,
-         redisClients: [RedisClient] = [])
+         stores: [String: RedisLimitStore] = [:])
     {
         var plans: [String: Plan] = [:]
         for route in routes where !route.rateLimits.isEmpty {
@@ -106,7 +107,7 @@ final class RateLimiter: Sendable {
         self.regions = regions
         self.claims = claims
         self.logger = logger
-        self.redisClients = redisClients
+        self.stores = stores
     }
 
     /// The request's route's policies in order; all must allow. A policy that refuses ends the

@@ -10,21 +10,31 @@ final class LoopState {
     var random = FastRandom()
     private var generation = -1
     private var clusters: [String: ClusterLoopState] = [:]
+    /// Clusters the last reload removed, for requests that were admitted just before it.
+    private var retired: [String: ClusterLoopState] = [:]
     /// Keyed by cluster name and backend address, so that a reload keeps warm connections.
     private var pools: [String: BackendPool] = [:]
-    /// Open client connections on this loop, so that a drain that times out can end them.
-    private var clients: [ObjectIdentifier: any Channel] = [:]
+    /// Open client connections on this loop with the listener each came in on, so that a
+    /// drain that times out can end them, and a reload can reach them.
+    private var clients: [ObjectIdentifier: (channel: any Channel, listener: Int)] = [:]
 
-    func track(client channel: any Channel) {
+    func track(client channel: any Channel, listener: Int) {
         let key = ObjectIdentifier(channel)
-        clients[key] = channel
+        clients[key] = (channel, listener)
         channel.closeFuture.assumeIsolated().whenComplete { [weak self] _ in self?.clients[key] = nil }
     }
 
-    /// Tells every open client connection that the drain ran out of time; each ends its
-    /// exchange with a logged cause and closes.
-    func endClientConnections() {
-        for channel in clients.values { channel.pipeline.fireUserInboundEventTriggered(DrainTimedOut()) }
+    /// Tells every open client connection (or those of the given listeners) that the drain ran
+    /// out of time; each ends its exchange with a logged cause and closes.
+    func endClientConnections(listeners: Set<Int>? = nil) {
+        for (channel, listener) in clients.values where listeners?.contains(listener) ?? true {
+            channel.pipeline.fireUserInboundEventTriggered(DrainTimedOut())
+        }
+    }
+
+    /// Tells every open client connection that a reload retired some routes.
+    func announce(_ event: RoutesRetired) {
+        for (channel, _) in clients.values { channel.pipeline.fireUserInboundEventTriggered(event) }
     }
 
     private let healthRegistry: HealthRegistry
@@ -36,8 +46,13 @@ final class LoopState {
         self.loopCount = loopCount
     }
 
+    /// The cluster as a request on `snapshot` sees it. A request that started before a reload
+    /// but picks after it gets the newer state of the same cluster (its config, health and
+    /// pools agree with one another), or the state it would have had when a reload removed it;
+    /// an older snapshot never sends this loop back to an older generation.
     func cluster(named name: String, in snapshot: Snapshot) -> ClusterLoopState? {
-        if snapshot.generation != generation { adopt(snapshot) }
+        if snapshot.generation > generation { adopt(snapshot) }
+        if snapshot.generation < generation, clusters[name] == nil { return retired[name] }
         return clusters[name]
     }
 
@@ -62,6 +77,7 @@ final class LoopState {
                 tracksLatency: hedgesAtP95)
         }
         for (key, pool) in pools where newPools[key] == nil { pool.closeAll() }
+        retired = clusters.filter { newClusters[$0.key] == nil }
         pools = newPools
         clusters = newClusters
         generation = snapshot.generation
@@ -70,3 +86,12 @@ final class LoopState {
 
 /// Fired into every client pipeline when `timeouts.drain` runs out.
 struct DrainTimedOut: Sendable {}
+
+/// Fired into every client pipeline after a reload removed or changed these routes: a
+/// request still running on one of them may go on for `drainTimeout`, then it is ended.
+struct RoutesRetired: Sendable {
+    let routes: Set<String>
+    /// The generation that retired them; requests on it or later are not affected.
+    let generation: Int
+    let drainTimeout: TimeAmount
+}

@@ -4,19 +4,20 @@ import NIOConcurrencyHelpers
 import NIOCore
 import SluiceConfig
 
-/// The shared, thread-safe part of a running proxy: the configuration snapshot (swapped
-/// atomically), the connection count, the loggers, and each event loop's own state.
+/// The shared, thread-safe part of a running proxy: the current generation (configuration
+/// and what is built from it, swapped atomically by a reload), the connection count, the
+/// loggers, and each event loop's own state.
 final class ProxyRuntime: Sendable {
-    private let current: NIOLockedValueBox<Snapshot>
+    private let current: NIOLockedValueBox<ProxyGeneration>
     let connections = ManagedAtomic<Int>(0)
     let logger: Logger
-    let accessLog: AccessLog
+    let accessLogger: Logger
     private let loops: [ObjectIdentifier: LoopBound]
     let health: HealthRegistry
-    let connectionGuard: ConnectionGuard
-    let limiter: RateLimiter
     let metrics = ProxyMetrics()
-    let slo: SLOBook
+    let reloads = ReloadRecord()
+    /// Carries the Redis connections and the limiters' timers.
+    let limitGroup: any EventLoopGroup
 
     /// LoopState is confined to its event loop; this box only carries it across the
     /// initializer boundary, and every use asserts it is on that loop.
@@ -28,13 +29,12 @@ final class ProxyRuntime: Sendable {
     /// `group` carries the Redis connections and the limiters' timers (default: the first loop).
     init(snapshot: Snapshot, eventLoops: [any EventLoop], group: (any EventLoopGroup)? = nil, logger: Logger,
          accessLogger: Logger) throws {
-        limiter = try RateLimiter.make(config: snapshot.config, group: group ?? eventLoops[0], logger: logger)
-        slo = SLOBook(config: snapshot.config)
-        current = NIOLockedValueBox(snapshot)
+        limitGroup = group ?? eventLoops[0]
+        current = NIOLockedValueBox(try ProxyGeneration(snapshot: snapshot, previous: nil, group: limitGroup, logger: logger,
+                                                        accessLogger: accessLogger))
         self.logger = logger
-        accessLog = AccessLog(config: snapshot.config.accessLog, logger: accessLogger)
+        self.accessLogger = accessLogger
         health = HealthRegistry(logger: logger)
-        connectionGuard = ConnectionGuard(limits: snapshot.config.limits, access: snapshot.config.access)
         var loops: [ObjectIdentifier: LoopBound] = [:]
         for loop in eventLoops {
             loops[ObjectIdentifier(loop)] = LoopBound(state: LoopState(eventLoop: loop, health: health, loopCount: eventLoops.count))
@@ -42,8 +42,14 @@ final class ProxyRuntime: Sendable {
         self.loops = loops
     }
 
-    /// The snapshot a new request runs on; it keeps it until it finishes.
-    var snapshot: Snapshot { current.withLockedValue { $0 } }
+    /// The generation a new request runs on; it keeps it until it finishes.
+    var generation: ProxyGeneration { current.withLockedValue { $0 } }
+
+    /// The configuration of the current generation.
+    var snapshot: Snapshot { generation.snapshot }
+
+    /// A reload's last step: from here on new requests and connections run on `next`.
+    func install(_ next: ProxyGeneration) { current.withLockedValue { $0 = next } }
 
     func loopState(for eventLoop: any EventLoop) -> LoopState {
         eventLoop.preconditionInEventLoop()

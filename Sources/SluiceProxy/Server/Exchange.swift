@@ -14,6 +14,8 @@ final class Exchange {
     let version: HTTPVersion
     let requestID: String
     let route: ResolvedRoute
+    /// The configuration the request started on; a reload does not change it underneath.
+    let generation: ProxyGeneration
     let cluster: ClusterLoopState
     /// The backend of the current try.
     var backendIndex: Int
@@ -78,9 +80,11 @@ final class Exchange {
         framing: BodyFraming,
         headerPolicy: HeaderPolicy,
         clientSend: Duration,
-        clientKeepAlive: Bool
+        clientKeepAlive: Bool,
+        generation: ProxyGeneration
     ) {
         self.id = id
+        self.generation = generation
         started = .now()
         method = head.method
         uri = head.uri

@@ -14,8 +14,11 @@ struct LocalAnswer {
     var idHeader: String
     var trace: TraceContext
     var started = NIODeadline.now()
+    /// The configuration the request started on: its access log and objectives.
+    let generation: ProxyGeneration
 
-    init(head: HTTPRequestHead, requestID: String, idHeader: String, trace: TraceContext) {
+    init(head: HTTPRequestHead, requestID: String, idHeader: String, trace: TraceContext, generation: ProxyGeneration) {
+        self.generation = generation
         method = head.method
         uri = head.uri
         version = head.version
@@ -89,9 +92,10 @@ extension ProxyHandler: UpstreamDelegate {
     func answer(_ local: LocalAnswer, _ status: HTTPResponseStatus, _ reason: String, close: Bool, route: String? = nil,
                 retryAfter: Int = 1, fields: [(String, String)] = [], logReason: String? = nil) {
         let duration = account(status: Int(status.code), started: local.started, route: route, cluster: nil, upstreamNanos: nil,
-                               bytesIn: 0, bytesOut: 0, retries: 0)
-        if runtime.accessLog.config.enabled {
-            runtime.accessLog.record(AccessLogEntry(
+                               bytesIn: 0, bytesOut: 0, retries: 0, generation: local.generation)
+        let accessLog = local.generation.accessLog
+        if accessLog.config.enabled {
+            accessLog.record(AccessLogEntry(
                 client: peer.ip, method: local.method.rawValue, path: local.uri, status: Int(status.code),
                 bytesIn: 0, bytesOut: 0, durationNanos: duration, upstream: nil,
                 upstreamNanos: nil, requestID: local.requestID, traceID: local.trace.traceID, route: route, error: logReason ?? reason
@@ -131,9 +135,10 @@ extension ProxyHandler: UpstreamDelegate {
     func record(_ exchange: Exchange, status: Int, error: String?) {
         let duration = account(status: status, started: exchange.started, route: exchange.route.name, cluster: exchange.route.cluster,
                                upstreamNanos: exchange.upstreamHeadNanos, bytesIn: exchange.bytesIn, bytesOut: exchange.bytesOut,
-                               retries: max(0, exchange.tries - 1))
-        guard runtime.accessLog.config.enabled else { return }
-        runtime.accessLog.record(AccessLogEntry(
+                               retries: max(0, exchange.tries - 1), generation: exchange.generation)
+        let accessLog = exchange.generation.accessLog
+        guard accessLog.config.enabled else { return }
+        accessLog.record(AccessLogEntry(
             client: peer.ip, method: exchange.method.rawValue, path: exchange.uri, status: status,
             bytesIn: exchange.bytesIn, bytesOut: exchange.bytesOut, durationNanos: duration,
             upstream: exchange.backendAddress, upstreamNanos: exchange.upstreamHeadNanos,
@@ -144,12 +149,13 @@ extension ProxyHandler: UpstreamDelegate {
     /// What every finished request feeds, proxied or answered here: metrics and objectives,
     /// on one clock read. Returns the duration for the access log.
     private func account(status: Int, started: NIODeadline, route: String?, cluster: String?, upstreamNanos: UInt64?,
-                         bytesIn: Int, bytesOut: Int, retries: Int) -> UInt64 {
+                         bytesIn: Int, bytesOut: Int, retries: Int, generation: ProxyGeneration) -> UInt64 {
         let now = NIODeadline.now()
         let duration = UInt64(max(0, (now - started).nanoseconds))
         runtime.metrics.request(route: route, cluster: cluster, status: status, durationNanos: duration, upstreamNanos: upstreamNanos,
                                 bytesIn: bytesIn, bytesOut: bytesOut, retries: retries)
-        if !runtime.slo.isEmpty { runtime.slo.record(route: route, status: status, durationNanos: duration, now: now.uptimeNanoseconds) }
+        let slo = generation.slo
+        if !slo.isEmpty { slo.record(route: route, status: status, durationNanos: duration, now: now.uptimeNanoseconds) }
         return duration
     }
 
@@ -234,6 +240,7 @@ extension ProxyHandler: UpstreamDelegate {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent { return quiesce(context) }
+        if let retired = event as? RoutesRetired { return routesRetired(retired, context: context) }
         guard event is DrainTimedOut else { return context.fireUserInboundEventTriggered(event) }
         forceFullClose = true
         if let exchange {
@@ -241,6 +248,19 @@ extension ProxyHandler: UpstreamDelegate {
             fail(exchange, .serviceUnavailable, "drain timeout: Sluice is shutting down")
         } else {
             closeNow()
+        }
+    }
+
+    /// A reload removed or changed the route of the request in progress: it may finish within
+    /// `reload.drain_timeout` (a long poll, a stream), else it is ended as a drain ends it.
+    private func routesRetired(_ event: RoutesRetired, context: ChannelHandlerContext) {
+        guard let exchange, exchange.generation.snapshot.generation < event.generation,
+              event.routes.contains(exchange.route.name) else { return }
+        context.eventLoop.assumeIsolated().scheduleTask(in: event.drainTimeout) { [weak self] in
+            guard let self, self.exchange === exchange else { return }
+            self.forceFullClose = true
+            exchange.clientKeepAlive = false
+            self.fail(exchange, .serviceUnavailable, "route \(exchange.route.name) was removed or changed by a reload; reload.drain_timeout passed")
         }
     }
 

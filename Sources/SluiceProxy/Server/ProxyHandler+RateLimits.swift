@@ -10,7 +10,8 @@ struct AdmittedHead {
     let keepAlive: Bool
     let closeLocal: Bool
     let route: ResolvedRoute
-    let snapshot: Snapshot
+    let generation: ProxyGeneration
+    var snapshot: Snapshot { generation.snapshot }
 }
 
 // Phase 2½: the route's rate limits, between routing and picking a backend. A local policy
@@ -25,7 +26,7 @@ extension ProxyHandler {
         let request = LimitRequest(head: admitted.head, clientIP: clientIP, clientAddress: address,
                                    peerTrusted: peer.isTrusted, route: admitted.route.name)
         let now = NIODeadline.now().uptimeNanoseconds
-        switch runtime.limiter.check(request: request, now: now, eventLoop: context.eventLoop) {
+        switch admitted.generation.limiter.check(request: request, now: now, eventLoop: context.eventLoop) {
         case .done(let admission):
             admit(admission, admitted)
         case .pending(let decided):

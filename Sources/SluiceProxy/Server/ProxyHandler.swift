@@ -111,12 +111,13 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         clientTimeouts.requestHeadReceived(expectingBody: currentRequestMayHaveBody)
-        let snapshot = runtime.snapshot
+        let generation = runtime.generation
+        let snapshot = generation.snapshot
         let policy = snapshot.config.headers
         let offered = head.headers.first(name: policy.requestID)
         let requestID = offered.flatMap { RequestID.isAcceptable($0) ? $0 : nil } ?? RequestID.generate(using: &loop.random)
         let trace = TraceContext(head.headers, random: &loop.random)
-        let local = LocalAnswer(head: head, requestID: requestID, idHeader: policy.requestID, trace: trace)
+        let local = LocalAnswer(head: head, requestID: requestID, idHeader: policy.requestID, trace: trace, generation: generation)
 
         let framing: BodyFraming
         switch RequestValidation.framing(of: head, limits: snapshot.config.limits) {
@@ -149,7 +150,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             return answer(local, .payloadTooLarge, "request body larger than \(route.maxBodyBytes) bytes", close: true, route: route.name)
         }
         let admitted = AdmittedHead(head: head, local: local, framing: framing, keepAlive: keepAlive, closeLocal: closeLocal,
-                                    route: route, snapshot: snapshot)
+                                    route: route, generation: generation)
         guard !route.rateLimits.isEmpty else { return forward(admitted, limitFields: []) }
         checkRateLimits(admitted, context: context)
     }
@@ -187,7 +188,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             framing: framing,
             headerPolicy: policy,
             clientSend: snapshot.config.timeouts.clientSend,
-            clientKeepAlive: keepAlive && !quiescing
+            clientKeepAlive: keepAlive && !quiescing,
+            generation: admitted.generation
         )
         exchange.limitFields = limitFields
         exchange.traceID = local.trace.traceID

@@ -13,22 +13,34 @@ import SluiceConfig
 public final class ProxyServer: Sendable {
     struct TooManyConnections: Error {}
 
-    private let group: any EventLoopGroup
+    let group: any EventLoopGroup
     private let ownsGroup: Bool
     /// Internal for tests that reach into shared health state.
     let runtime: ProxyRuntime
-    /// One per listener (a helper collects one server channel's children). Released before
-    /// the event loops stop, since a helper's deinit completes a promise on them.
-    private let quiescing = NIOLockedValueBox<[ServerQuiescingHelper]>([])
-    private let channels = NIOLockedValueBox<[any Channel]>([])
-    private let checkers = NIOLockedValueBox<[LoopBoundChecker]>([])
+    /// The bound listeners, in configuration order. Each has its own quiescing helper (it
+    /// collects one server channel's children), released before the event loops stop, since a
+    /// helper's deinit completes a promise on them.
+    let listeners = NIOLockedValueBox<[BoundListener]>([])
+    let nextListenerID = ManagedAtomic<Int>(1)
+    /// Health checkers by cluster name, with the configuration each was started for.
+    let checkers = NIOLockedValueBox<[String: LoopBoundChecker]>([:])
     private let admin = NIOLockedValueBox<(any Channel)?>(nil)
     let adminState = AdminState()
+    /// The reload in progress, which the next one waits for: reloads run one at a time.
+    let lastReload = NIOLockedValueBox<Task<ReloadOutcome, Never>?>(nil)
 
-    /// A checker lives on its event loop; this only carries it to `shutdown`, which stops it there.
-    private struct LoopBoundChecker: @unchecked Sendable {
+    struct BoundListener: Sendable {
+        let id: Int
+        let config: ListenerConfig
+        let channel: any Channel
+        let quiescing: ServerQuiescingHelper
+    }
+
+    /// A checker lives on its event loop; this only carries it to whoever stops it there.
+    struct LoopBoundChecker: @unchecked Sendable {
         let checker: HealthChecker
         let eventLoop: any EventLoop
+        let config: ClusterConfig
     }
 
     /// - Parameters:
@@ -74,19 +86,17 @@ public final class ProxyServer: Sendable {
     public func start() async throws -> [SocketAddress] {
         var bound: [SocketAddress] = []
         for listener in runtime.snapshot.config.listeners {
-            let helper = ServerQuiescingHelper(group: group)
-            quiescing.withLockedValue { $0.append(helper) }
-            let channel = try await bootstrap(quiescing: helper).bind(host: listener.address, port: listener.port).get()
-            channels.withLockedValue { $0.append(channel) }
-            if let address = channel.localAddress { bound.append(address) }
-            runtime.logger.info("listening", metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress?.description ?? "?")"])
+            let made = try await bind(listener)
+            listeners.withLockedValue { $0.append(made) }
+            if let address = made.channel.localAddress { bound.append(address) }
         }
         // Every cluster's shared health exists from the start, so /clusters shows it before traffic.
         for cluster in runtime.snapshot.config.clusters { _ = runtime.health.health(for: cluster) }
-        try await startHealthChecks()
+        for cluster in runtime.snapshot.config.clusters { try await startHealthCheck(cluster) }
         let config = runtime.snapshot.config.admin
         if config.enabled {
-            let channel = try await AdminServer.bind(config: config, group: group, runtime: runtime, state: adminState)
+            let channel = try await AdminServer.bind(config: config, group: group, runtime: runtime, state: adminState,
+                                                     reload: { [weak self] in await self?.reload() ?? .stopped })
             admin.withLockedValue { $0 = channel }
             runtime.logger.info("admin listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
         }
@@ -97,23 +107,38 @@ public final class ProxyServer: Sendable {
     /// The admin listener's address (its port when `admin.port` is 0), nil when disabled.
     public var adminAddress: SocketAddress? { admin.withLockedValue { $0?.localAddress } }
 
+    /// The listeners' bound addresses by listener name, as a reload left them.
+    public var listenerAddresses: [String: SocketAddress] {
+        listeners.withLockedValue { bound in
+            Dictionary(bound.compactMap { listener in listener.channel.localAddress.map { (listener.config.name, $0) } },
+                       uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     /// The Prometheus registry behind /metrics, for `MetricsSystem.bootstrap`.
     public var metricsRegistry: PrometheusCollectorRegistry { runtime.metrics.registry }
 
-    /// One checker per cluster with `health_check`, each on an event loop of its own choosing.
-    private func startHealthChecks() async throws {
+    /// One listener bound, with its own quiescing helper.
+    func bind(_ listener: ListenerConfig) async throws -> BoundListener {
+        let helper = ServerQuiescingHelper(group: group)
+        let id = nextListenerID.loadThenWrappingIncrement(ordering: .relaxed)
+        let channel = try await bootstrap(quiescing: helper, listenerID: id).bind(host: listener.address, port: listener.port).get()
+        runtime.logger.info("listening", metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress?.description ?? "?")"])
+        return BoundListener(id: id, config: listener, channel: channel, quiescing: helper)
+    }
+
+    /// The cluster's checker when it has a `health_check`, on an event loop of its own choosing.
+    func startHealthCheck(_ cluster: ClusterConfig) async throws {
+        guard let check = cluster.healthCheck, !cluster.backends.isEmpty else { return }
         let runtime = self.runtime
-        for cluster in runtime.snapshot.config.clusters {
-            guard let check = cluster.healthCheck, !cluster.backends.isEmpty else { continue }
-            let loop = group.next()
-            let health = runtime.health.health(for: cluster)
-            let bound = try await loop.submit {
-                let checker = HealthChecker(config: cluster, check: check, health: health, eventLoop: loop, logger: runtime.logger)
-                checker.start()
-                return LoopBoundChecker(checker: checker, eventLoop: loop)
-            }.get()
-            checkers.withLockedValue { $0.append(bound) }
-        }
+        let loop = group.next()
+        let health = runtime.health.health(for: cluster)
+        let bound = try await loop.submit {
+            let checker = HealthChecker(config: cluster, check: check, health: health, eventLoop: loop, logger: runtime.logger)
+            checker.start()
+            return LoopBoundChecker(checker: checker, eventLoop: loop, config: cluster)
+        }.get()
+        checkers.withLockedValue { $0[cluster.name] = bound }
     }
 
     /// Stops accepting, lets in-flight requests finish (idle keep-alive connections close at
@@ -122,7 +147,7 @@ public final class ProxyServer: Sendable {
     @discardableResult
     public func drain(timeout: Duration) async -> Bool {
         adminState.draining.store(true, ordering: .relaxed)  // /readyz says 503 from here on
-        let helpers = quiescing.withLockedValue { $0 }
+        let helpers = listeners.withLockedValue { $0.map(\.quiescing) }
         let promises = helpers.map { helper in
             let promise = group.next().makePromise(of: Void.self)
             helper.initiateShutdown(promise: promise)
@@ -154,32 +179,37 @@ public final class ProxyServer: Sendable {
 
     /// Closes everything and, if the server created its event loops, shuts them down.
     public func shutdown() async throws {
-        let listeners = channels.withLockedValue { channels in
-            defer { channels = [] }
-            return channels
+        // A reload in progress finishes first, so that nothing it binds outlives the server.
+        _ = await lastReload.withLockedValue({ $0 })?.value
+        // Scoped: a quiescing helper's deinit completes a promise on its loop, so the last
+        // reference must go before the loops stop.
+        do {
+            let bound = listeners.withLockedValue { listeners in
+                defer { listeners = [] }
+                return listeners
+            }
+            for listener in bound { try? await listener.channel.close() }
         }
-        for channel in listeners { try? await channel.close() }
         if let channel = admin.withLockedValue({ $0 }) { try? await channel.close() }
-        quiescing.withLockedValue { $0 = [] }
         let running = checkers.withLockedValue { checkers in
-            defer { checkers = [] }
+            defer { checkers = [:] }
             return checkers
         }
-        for bound in running { try? await bound.eventLoop.submit { bound.checker.stop() }.get() }
+        for bound in running.values { try? await bound.eventLoop.submit { bound.checker.stop() }.get() }
         await onEveryLoop { $0.closeIdleConnections() }
-        await runtime.limiter.shutdown()
+        await runtime.generation.limiter.shutdown()
         if ownsGroup { try await group.shutdownGracefully() }
     }
 
     /// Runs `body` on each event loop with that loop's state, one loop after another.
-    private func onEveryLoop(_ body: @escaping @Sendable (LoopState) -> Void) async {
+    func onEveryLoop(_ body: @escaping @Sendable (LoopState) -> Void) async {
         let runtime = self.runtime
         for loop in group.makeIterator() {
             try? await loop.submit { body(runtime.loopState(for: loop)) }.get()
         }
     }
 
-    private func bootstrap(quiescing: ServerQuiescingHelper) -> ServerBootstrap {
+    private func bootstrap(quiescing: ServerQuiescingHelper, listenerID: Int) -> ServerBootstrap {
         let runtime = self.runtime
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -196,14 +226,16 @@ public final class ProxyServer: Sendable {
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Self.initialize(channel, runtime: runtime)
+                    try Self.initialize(channel, runtime: runtime, listenerID: listenerID)
                 }
             }
     }
 
     /// The client pipeline; internal so that handler tests can build it on an EmbeddedChannel.
-    static func initialize(_ channel: any Channel, runtime: ProxyRuntime) throws {
-        let snapshot = runtime.snapshot
+    static func initialize(_ channel: any Channel, runtime: ProxyRuntime, listenerID: Int = 0) throws {
+        let generation = runtime.generation
+        let snapshot = generation.snapshot
+        let connectionGuard = generation.connectionGuard
         let limits = snapshot.config.limits
         if runtime.connections.loadThenWrappingIncrement(ordering: .relaxed) >= limits.maxConnections {
             runtime.connections.wrappingDecrement(ordering: .relaxed)
@@ -211,14 +243,14 @@ public final class ProxyServer: Sendable {
         }
         let ip = channel.remoteAddress?.ipAddress ?? "-"
         let address = CIDR.parseAddress(ip)
-        if case .failure(let refusal) = runtime.connectionGuard.admit(ip: ip, address: address, now: NIODeadline.now().uptimeNanoseconds) {
+        if case .failure(let refusal) = connectionGuard.admit(ip: ip, address: address, now: NIODeadline.now().uptimeNanoseconds) {
             runtime.connections.wrappingDecrement(ordering: .relaxed)
             runtime.logger.debug("connection refused", metadata: ["client": "\(ip)", "reason": "\(refusal)"])
             throw refusal
         }
         channel.closeFuture.whenComplete { _ in
             runtime.connections.wrappingDecrement(ordering: .relaxed)
-            runtime.connectionGuard.release(ip: ip)
+            connectionGuard.release(ip: ip)
         }
 
         let trusted = address.map { address in
@@ -231,7 +263,7 @@ public final class ProxyServer: Sendable {
         // One over the limit so that RequestValidation answers the count itself with a clear reason.
         decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount + 1
 
-        runtime.loopState(for: channel.eventLoop).track(client: channel)
+        runtime.loopState(for: channel.eventLoop).track(client: channel, listener: listenerID)
         let sync = channel.pipeline.syncOperations
         let clientTimeouts = ClientTimeoutHandler(
             headerTimeout: TimeAmount(snapshot.config.timeouts.clientHeader),

@@ -67,6 +67,20 @@ final class ProxyHarness: Sendable {
         return harness
     }
 
+    /// A proxy on the configuration in `path`, as `sluice run -c` loads it, so that a reload
+    /// reads the same file.
+    static func start(file path: String) async throws -> ProxyHarness {
+        let accessLog = LogCapture()
+        let errorLog = LogCapture()
+        let server = try ProxyServer(
+            snapshot: Snapshot(config: try ConfigLoader.load(path: path), source: path),
+            logger: errorLog.logger("sluice"),
+            accessLogger: accessLog.logger("sluice.access")
+        )
+        let bound = try await server.start()
+        return ProxyHarness(server: server, port: bound[0].port!, accessLog: accessLog, errorLog: errorLog)
+    }
+
     private init(server: ProxyServer, port: Int, accessLog: LogCapture, errorLog: LogCapture) {
         self.server = server
         self.port = port

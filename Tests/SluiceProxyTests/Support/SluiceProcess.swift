@@ -30,6 +30,8 @@ final class SluiceProcess: Sendable {
     private let configFile: TemporaryFile.Box
 
     var pid: Int32 { child.pid }
+    /// The configuration file it was started with (tests rewrite it to reload).
+    var configPath: String { configFile.file.path }
     var stdoutText: String { child.stdoutText }
     var stderrText: String { child.stderrText }
     var isRunning: Bool { child.isRunning }

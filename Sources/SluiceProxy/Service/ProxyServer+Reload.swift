@@ -1,0 +1,199 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOExtras
+import SluiceConfig
+
+/// Live reload (SIGHUP, `POST /reload`, the file watch all end here). The new file is loaded
+/// and validated completely, and what only a running process can check (JWT keys, Redis URLs,
+/// binding new listeners) is done, before anything is swapped; a failure at any step leaves the
+/// running configuration in force. Then, in order:
+/// 1. the new generation is installed: new requests and connections run on it, requests in
+///    flight finish on theirs;
+/// 2. what the old generation alone used (Redis clients, lease timers) is retired;
+/// 3. health checks restart for changed clusters only; unchanged clusters keep their pools,
+///    health and checkers, since every event loop keys them by name and backend address;
+/// 4. removed listeners stop accepting and drain; requests on removed or changed routes get
+///    `reload.drain_timeout`, then are ended.
+extension ProxyServer {
+    /// Reloads from `path`, default the file the running configuration came from. Reloads
+    /// run one after another: one that arrives during another waits for it.
+    public func reload(from path: String? = nil) async -> ReloadOutcome {
+        let task = lastReload.withLockedValue { last -> Task<ReloadOutcome, Never> in
+            let previous = last
+            let next = Task {
+                _ = await previous?.value
+                return await self.performReload(from: path)
+            }
+            last = next
+            return next
+        }
+        let outcome = await task.value
+        runtime.reloads.record(outcome)
+        return outcome
+    }
+
+    private func performReload(from requested: String?) async -> ReloadOutcome {
+        let current = runtime.generation
+        let running = current.snapshot.config
+        let path = requested ?? current.snapshot.source
+        func failed(_ reason: String) -> ReloadOutcome {
+            runtime.logger.error("reload failed: the running configuration stays in force", metadata: [
+                "file": "\(path)", "error": "\(reason)", "generation": "\(current.snapshot.generation)",
+            ])
+            return ReloadOutcome(result: .failed, generation: current.snapshot.generation, error: reason, changes: [], warnings: [])
+        }
+        guard !path.hasPrefix("<") else { return failed("the configuration is embedded (\(path)): there is no file to reload") }
+
+        var config: SluiceConfig
+        do { config = try ConfigLoader.load(path: path) } catch { return failed("\(error)") }
+        let warnings = Self.keepFixedSettings(of: running, in: &config)
+        guard config != running || path != current.snapshot.source else {
+            runtime.logger.info("reload: configuration unchanged", metadata: ["file": "\(path)"])
+            return ReloadOutcome(result: .unchanged, generation: current.snapshot.generation, error: nil, changes: [], warnings: warnings)
+        }
+        let snapshot = Snapshot(config: config, source: path, generation: current.snapshot.generation + 1)
+        let next: ProxyGeneration
+        do {
+            next = try ProxyGeneration(snapshot: snapshot, previous: current, group: runtime.limitGroup, logger: runtime.logger,
+                                       accessLogger: runtime.accessLogger)
+        } catch {
+            return failed("\(path): \(error)")
+        }
+
+        // New listeners are bound before the swap, so that a port in use fails the reload.
+        let bound = listeners.withLockedValue { $0 }
+        var inForce: [BoundListener] = []
+        var added: [BoundListener] = []
+        for (index, listener) in config.listeners.enumerated() {
+            if let same = bound.first(where: { Self.isSameSocket($0.config, listener) }) {
+                inForce.append(BoundListener(id: same.id, config: listener, channel: same.channel, quiescing: same.quiescing))
+                continue
+            }
+            do {
+                let made = try await bind(listener)
+                added.append(made)
+                inForce.append(made)
+            } catch {
+                for listener in added { try? await listener.channel.close() }
+                next.limiter.retire(keeping: current.limiter, closeAfter: .zero, on: group.next())
+                return failed("\(path): listeners[\(index)]: cannot listen on \(listener.address):\(listener.port): \(error)")
+            }
+        }
+
+        runtime.install(next)
+        listeners.withLockedValue { $0 = inForce }
+        current.limiter.retire(keeping: next.limiter, closeAfter: .seconds(5), on: group.next())
+        await restartHealthChecks(for: config.clusters)
+        let kept = Set(inForce.map(\.id))
+        retire(listeners: bound.filter { !kept.contains($0.id) }, drainTimeout: config.reload.drainTimeout)
+        retireRoutes(from: running, to: config, generation: snapshot.generation)
+
+        let changes = Self.changes(from: running, to: config, listenersAdded: added.count, listenersRemoved: bound.count - kept.count)
+        for warning in warnings { runtime.logger.warning("\(warning)") }
+        runtime.logger.notice("configuration reloaded", metadata: [
+            "file": "\(path)", "generation": "\(snapshot.generation)", "changes": "\(changes.joined(separator: " | "))",
+        ])
+        return ReloadOutcome(result: .applied, generation: snapshot.generation, error: nil, changes: changes, warnings: warnings)
+    }
+
+    /// A listener keeps its socket when address and port are the same (a fixed port cannot be
+    /// bound twice); one on port 0 is known by its name.
+    private static func isSameSocket(_ a: ListenerConfig, _ b: ListenerConfig) -> Bool {
+        a.address == b.address && a.port == b.port && (a.port != 0 || a.name == b.name)
+    }
+
+    /// The admin listener's socket, the log setup and the number of event loops are fixed at
+    /// start: the new file's values are noted and the running ones kept (the admin token does
+    /// change live).
+    private static func keepFixedSettings(of running: SluiceConfig, in config: inout SluiceConfig) -> [String] {
+        var warnings: [String] = []
+        let admin = running.admin
+        if config.admin.enabled != admin.enabled || config.admin.address != admin.address || config.admin.port != admin.port {
+            warnings.append("admin.enabled, admin.address and admin.port take effect on the next start; the admin listener is unchanged")
+            config.admin.enabled = admin.enabled
+            config.admin.address = admin.address
+            config.admin.port = admin.port
+        }
+        if config.log != running.log {
+            warnings.append("log.level and log.format take effect on the next start")
+            config.log = running.log
+        }
+        if config.eventLoops != running.eventLoops {
+            warnings.append("event_loops takes effect on the next start; still \(running.eventLoops)")
+            config.eventLoops = running.eventLoops
+        }
+        return warnings
+    }
+
+    /// Checkers of removed or changed clusters stop; changed and new clusters get fresh ones.
+    /// A backend both configurations list keeps its shared health (HealthRegistry).
+    private func restartHealthChecks(for clusters: [ClusterConfig]) async {
+        for cluster in clusters { _ = runtime.health.health(for: cluster) }
+        runtime.health.retain(Set(clusters.map(\.name)))
+        let stale = checkers.withLockedValue { checkers in
+            let stale = checkers.filter { name, bound in clusters.first { $0.name == name } != bound.config }
+            for name in stale.keys { checkers[name] = nil }
+            return stale
+        }
+        for bound in stale.values { try? await bound.eventLoop.submit { bound.checker.stop() }.get() }
+        let running = checkers.withLockedValue { Set($0.keys) }
+        for cluster in clusters where !running.contains(cluster.name) { try? await startHealthCheck(cluster) }
+    }
+
+    /// Removed listeners stop accepting; their idle connections close, busy ones finish their
+    /// request, and whatever is still open after `drainTimeout` is ended.
+    private func retire(listeners retired: [BoundListener], drainTimeout: Duration) {
+        guard !retired.isEmpty else { return }
+        for listener in retired {
+            runtime.logger.notice("listener removed by reload: draining", metadata: ["listener": "\(listener.config.name)"])
+            listener.quiescing.initiateShutdown(promise: nil)
+        }
+        let ids = Set(retired.map(\.id))
+        let runtime = self.runtime
+        let loops = Array(group.makeIterator())
+        group.next().scheduleTask(in: TimeAmount(drainTimeout)) {
+            for loop in loops { loop.execute { runtime.loopState(for: loop).endClientConnections(listeners: ids) } }
+        }
+    }
+
+    /// Routes the reload removed or changed: their requests in flight get a bounded drain.
+    private func retireRoutes(from old: SluiceConfig, to new: SluiceConfig, generation: Int) {
+        let retired = Set(old.routes.filter { route in new.routes.first { $0.name == route.name } != route }.map(\.name))
+        guard !retired.isEmpty else { return }
+        let event = RoutesRetired(routes: retired, generation: generation, drainTimeout: TimeAmount(new.reload.drainTimeout))
+        let runtime = self.runtime
+        for loop in group.makeIterator() { loop.execute { runtime.loopState(for: loop).announce(event) } }
+    }
+
+    /// One line per section that changed, naming what was added, removed and changed.
+    static func changes(from old: SluiceConfig, to new: SluiceConfig, listenersAdded: Int, listenersRemoved: Int) -> [String] {
+        func diff<T: Equatable>(_ section: String, _ before: [T], _ after: [T], _ name: (T) -> String) -> String? {
+            let added = after.filter { item in !before.contains { name($0) == name(item) } }.map(name)
+            let removed = before.filter { item in !after.contains { name($0) == name(item) } }.map(name)
+            let changed = after.filter { item in before.contains { name($0) == name(item) && $0 != item } }.map(name)
+            var parts: [String] = []
+            if !added.isEmpty { parts.append("added " + added.joined(separator: ", ")) }
+            if !removed.isEmpty { parts.append("removed " + removed.joined(separator: ", ")) }
+            if !changed.isEmpty { parts.append("changed " + changed.joined(separator: ", ")) }
+            return parts.isEmpty ? nil : "\(section): " + parts.joined(separator: "; ")
+        }
+        var lines = [
+            diff("routes", old.routes, new.routes) { $0.name },
+            diff("clusters", old.clusters, new.clusters) { $0.name },
+            diff("rate_limits", old.rateLimits, new.rateLimits) { $0.name },
+        ].compactMap { $0 }
+        if listenersAdded + listenersRemoved > 0 {
+            lines.append("listeners: \(listenersAdded) bound, \(listenersRemoved) draining")
+        }
+        let sections: [(String, Bool)] = [
+            ("limits", old.limits != new.limits), ("timeouts", old.timeouts != new.timeouts), ("headers", old.headers != new.headers),
+            ("access_log", old.accessLog != new.accessLog), ("jwt", old.jwt != new.jwt), ("regions", old.regions != new.regions),
+            ("access", old.access != new.access), ("admin.token", old.admin.token != new.admin.token),
+            ("reload", old.reload != new.reload),
+        ]
+        let other = sections.filter(\.1).map(\.0)
+        if !other.isEmpty { lines.append("changed: " + other.joined(separator: ", ")) }
+        return lines
+    }
+}

@@ -1,0 +1,76 @@
+import Atomics
+import Foundation
+import NIOCore
+import SluiceConfig
+import Testing
+@testable import SluiceProxy
+
+/// The issue's own test: reload every 100 ms while clients keep sending, and not one request
+/// fails. Bounded in count and time; no timing is asserted.
+@Suite struct ReloadUnderLoadTests {
+    @Test func reloadingEvery100MillisecondsFailsNoRequest() async throws {
+        let a = try await TestBackend.start(name: "a", group: testGroup)
+        let b = try await TestBackend.start(name: "b", group: testGroup)
+        // Two files that differ in weights, routes, a rate limit and timeouts, alternately.
+        let first = ReloadTests.yaml(a, b, routes: ReloadTests.toA)
+            .replacingOccurrences(of: "- {name: a, backends: [{address: \"\(a.address)\"}]}",
+                                  with: "- {name: a, backends: [{address: \"\(a.address)\"}, {address: \"\(b.address)\"}]}")
+        let second = ReloadTests.yaml(a, b, routes: "  - {name: spare, match: {path_prefix: /spare}, cluster: b, rate_limits: [few]}\n"
+                                          + ReloadTests.toA,
+                                      extra: "rate_limits: [{name: few, tiers: [{limit: 5, window: 1s}]}]\ntimeouts: {upstream_header: 20s}")
+            .replacingOccurrences(of: "- {name: a, backends: [{address: \"\(a.address)\"}]}",
+                                  with: "- {name: a, backends: [{address: \"\(a.address)\", weight: 3}, {address: \"\(b.address)\"}]}")
+        let file = try TemporaryFile(contents: first, name: "sluice-reload-load")
+        let proxy = try await ProxyHarness.start(file: file.path)
+        let stop = ManagedAtomic(false)
+        let port = proxy.port
+
+        let reloads = Task {
+            var applied = 0
+            for round in 0..<30 {
+                try? (round % 2 == 0 ? second : first).write(toFile: file.path, atomically: true, encoding: .utf8)
+                if await proxy.server.reload().result == .applied { applied += 1 }
+                try? await Task.sleep(nanoseconds: 100_000_000)
+            }
+            stop.store(true, ordering: .relaxed)
+            return applied
+        }
+        // Four clients; each opens a fresh connection every 20 requests, so accepts happen on
+        // every generation too.
+        let results = try await withThrowingTaskGroup(of: (ok: Int, failed: [String]).self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    var ok = 0, failed: [String] = []
+                    var client = try await HTTPTestClient.connect(port: port, group: testGroup)
+                    var sent = 0
+                    while !stop.load(ordering: .relaxed), sent < 3000 {
+                        sent += 1
+                        let response = try await client.get("/")
+                        if let response, response.status == 200, response.body.hasPrefix("hello from") { ok += 1 } else {
+                            failed.append(response.map { "\($0.status) \($0.body)" } ?? "no response")
+                        }
+                        if sent % 20 == 0 || client.isClosed {
+                            await client.close()
+                            client = try await HTTPTestClient.connect(port: port, group: testGroup)
+                        }
+                    }
+                    await client.close()
+                    return (ok, failed)
+                }
+            }
+            var all: [(ok: Int, failed: [String])] = []
+            for try await result in group { all.append(result) }
+            return all
+        }
+        let applied = await reloads.value
+        let ok = results.map(\.ok).reduce(0, +)
+        let failed = results.flatMap(\.failed)
+        #expect(applied == 30)
+        #expect(ok > 30, "requests served: \(ok)")
+        #expect(failed.isEmpty, "\(failed.count) failed, first: \(failed.prefix(3))")
+        #expect(proxy.server.snapshot.generation == 31)
+        await proxy.stop()
+        await a.stop()
+        await b.stop()
+    }
+}

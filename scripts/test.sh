@@ -22,3 +22,8 @@ swift test "$@"
 # The admin dashboard in headless chromium against a running Sluice (installs chromium when
 # missing). Skipped when the tests were narrowed with arguments.
 if [ $# -eq 0 ]; then bash scripts/dashboard-e2e.sh; fi
+
+# Deployment files: hadolint on the Dockerfile, kubernetes-validate on the manifests,
+# systemd-analyze verify on the unit, `sluice check` on every shipped config (installs its
+# tools into a venv on first use).
+if [ $# -eq 0 ]; then bash scripts/deploy-check.sh; fi

@@ -4,7 +4,7 @@
 public enum ConfigSchema {
     static let root = [
         "event_loops", "listeners", "clusters", "routes", "limits", "timeouts", "headers", "access_log", "rate_limits", "jwt",
-        "regions", "access", "admin", "log", "reload",
+        "regions", "access", "admin", "log", "reload", "user",
     ]
     static let listener = ["name", "address", "port"]
     static let cluster = [

@@ -6,6 +6,7 @@ extension ConfigReader {
         guard let fields = fields(root, at: .root, allowed: ConfigSchema.root) else { return SluiceConfig() }
         var config = SluiceConfig()
         config.eventLoops = value(fields, "event_loops", .integer(in: 0...4096)).or(config.eventLoops)
+        config.user = value(fields, "user", .nonEmptyString).value
         config.listeners = readListeners(fields)
         config.limits = readLimits(fields)
         config.timeouts = readTimeouts(fields)

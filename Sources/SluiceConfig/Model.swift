@@ -24,6 +24,9 @@ public struct SluiceConfig: Sendable, Equatable {
     public var log: LogConfig = LogConfig()
     /// Key `reload`: the file watch and the drain of removed routes.
     public var reload: ReloadConfig = ReloadConfig()
+    /// Key `user`, default none: started as root (to bind ports below 1024), Sluice switches to
+    /// this user and its groups once every listener is bound, as nginx's `user`.
+    public var user: String?
     /// Number of event loops (threads); `0` means one per core. Key: `event_loops`, default 0.
     public var eventLoops: Int
 

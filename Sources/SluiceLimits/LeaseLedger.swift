@@ -120,6 +120,14 @@ public struct LeaseLedger: Sendable {
         return returned
     }
 
+    /// Forgets every key and returns the unused tokens held, to give back: the policy is going
+    /// away (a reload changed or removed it, or the process stops).
+    public mutating func removeAll() -> [(key: UInt64, tokens: Int)] {
+        let held = entries.compactMap { key, entry in entry.tokens > 0 ? (key: key, tokens: entry.tokens) : nil }
+        entries = [:]
+        return held
+    }
+
     private mutating func evictOne() -> (key: UInt64, tokens: Int)? {
         // The least recently used of a few: a dictionary has no order worth more than that.
         var oldest: (key: UInt64, entry: Entry)?

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import ArgumentParser
+import Dispatch
 import Logging
 import Metrics
 import Prometheus
@@ -12,7 +13,23 @@ import SluiceConfig
 import SluiceProxy
 import UnixSignals
 
+/// A synchronous entry point that waits for the command on a semaphore. An async `@main`
+/// parks the main thread inside `pthread_exit` (libdispatch's dispatch_main), where glibc's
+/// setuid no longer reaches it, so `user` would leave that one thread root. Waiting here keeps
+/// the main thread an ordinary one that the privilege drop switches with the others.
 @main
+enum Entry {
+    static func main() {
+        let finished = DispatchSemaphore(value: 0)
+        // Detached: main is on the main actor, whose queue nothing drains while main waits.
+        Task.detached {
+            await Sluice.main()
+            finished.signal()
+        }
+        finished.wait()
+    }
+}
+
 struct Sluice: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
@@ -48,20 +65,24 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the proxy with a configuration file.")
 
-    @Option(name: [.short, .long], help: "Configuration file (YAML or JSON). Default: ./sluice.yaml")
+    @Option(name: [.short, .long], help: "Configuration file (YAML or JSON). Default: $SLUICE_CONFIG, else /etc/sluice/sluice.yaml")
     var config: String?
+
+    /// Where the Filesystem Hierarchy Standard puts a system-wide configuration.
+    static let defaultPath = "/etc/sluice/sluice.yaml"
 
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        let path = config ?? "sluice.yaml"
+        let environment = getenv("SLUICE_CONFIG").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+        let path = config ?? environment ?? Self.defaultPath
         let snapshot: Snapshot
         do {
             snapshot = Snapshot(config: try ConfigLoader.load(path: path), source: path)
             try await ProxyServer.validate(snapshot.config)
         } catch let error as ConfigError {
-            if config == nil {
-                printError("no configuration: \(path) could not be read. Pass -c FILE, or try `sluice demo`.\n\(error)")
+            if config == nil, environment == nil {
+                printError("no configuration: \(path) could not be read. Pass -c FILE, set SLUICE_CONFIG, or try `sluice demo`.\n\(error)")
             } else {
                 printError("\(error)")
             }
@@ -104,7 +125,7 @@ func serve(_ snapshot: Snapshot) async throws {
     // Libraries that report through swift-metrics land in the same /metrics.
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: server.metricsRegistry))
     let group = ServiceGroup(
-        services: [ProxyService(server: server, logger: logger), ReloadService(server: server)],
+        services: [ProxyService(server: server, logger: logger), await ReloadService(server: server)],
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger
     )

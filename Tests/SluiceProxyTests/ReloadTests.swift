@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 import NIOCore
 import SluiceConfig
@@ -133,13 +134,16 @@ import Testing
             #expect(NIODeadline.now() - started < .seconds(15))
             #expect(await eventually { client.isClosed })
             #expect(proxy.errorLog.all.contains { $0.contains("route slow was removed or changed by a reload") })
-            // A route the reload kept is not touched: a slow request on it completes.
+            // A route the reload kept is not touched: a slow request on it, under way while the
+            // reload runs, completes.
             let other = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
-            async let kept = other.get("/x")
+            let before = a.requestCount
+            async let kept = other.get("/slow?ms=1500")
+            #expect(await eventually { a.requestCount > before })
             try Self.write(Self.yaml(a, b, routes: "  - {name: extra, match: {path_prefix: /extra}, cluster: b}\n" + Self.toA,
                                      extra: "reload: {drain_timeout: 300ms}"), to: file)
             #expect(await proxy.server.reload().result == .applied)
-            #expect(try await kept?.body == "hello from a")
+            #expect(try await kept?.body == "slow hello from a")
             await other.close()
         }
     }
@@ -239,6 +243,61 @@ import Testing
             #expect(try await AdminTests.admin(proxy, "/reload", token: "reload-token", method: "POST").status == 200)
             #expect(try await AdminTests.admin(proxy, "/status", token: "reload-token").status == 401)
             #expect(try await AdminTests.admin(proxy, "/status", token: "rotated").status == 200)
+        }
+    }
+}
+
+/// What a reload keeps: an unchanged rate-limit policy keeps its buckets (a reload is no way
+/// around a limit), an unchanged objective its windows, and a drain set by the admin API stays.
+@Suite struct ReloadCarryOverTests {
+    @Test func unchangedPoliciesObjectivesAndAdminDrainsCarryOver() async throws {
+        let routes = """
+              - {name: limited, match: {path_prefix: /limited}, cluster: a, rate_limits: [two], slo: {availability: 99}}
+            \(ReloadTests.toA)
+            """
+        let limits = "rate_limits: [{name: two, tiers: [{limit: 2, window: 1h}]}]"
+        try await ReloadTests.withReloadable({ ReloadTests.yaml($0, $1, routes: routes, extra: limits) }) { proxy, file, a, b in
+            let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+            #expect(try await client.get("/limited")?.status == 200)
+            #expect(try await client.get("/limited")?.status == 200)
+            let policy = proxy.server.runtime.generation.limiter.policies["two"]
+            let objectives = proxy.server.runtime.generation.slo.json(now: NIODeadline.now().uptimeNanoseconds)
+            #expect(objectives.contains("\"good\":2,\"total\":2"))
+            // Drained by an operator through the admin API.
+            let backendB = try #require(proxy.server.runtime.health.all.first { $0.name == "b" }?.backends.first)
+            backendB.draining.store(true, ordering: .relaxed)
+            // Another route added, cluster b's pool changed: policy, objective and drain stay.
+            let changed = ReloadTests.yaml(a, b, routes: "  - {name: more, match: {path_prefix: /more}, cluster: b}\n" + routes, extra: limits)
+                .replacingOccurrences(of: "- {name: b, backends: [{address: \"\(b.address)\"}]}",
+                                      with: "- {name: b, backends: [{address: \"\(b.address)\"}], pool: {max_idle: 3}}")
+            try ReloadTests.write(changed, to: file)
+            #expect(await proxy.server.reload().result == .applied)
+            #expect(proxy.server.runtime.generation.limiter.policies["two"] === policy)
+            #expect(try await client.get("/limited")?.status == 429)
+            let after = proxy.server.runtime.generation.slo.json(now: NIODeadline.now().uptimeNanoseconds)
+            // The objective kept its windows: the 429 since is the third event, not the first.
+            #expect(after.contains("\"good\":3,\"total\":3"), "\(after)")
+            #expect(proxy.server.runtime.health.all.first { $0.name == "b" }?.backends.first?.draining.load(ordering: .relaxed) == true)
+            // A changed policy starts fresh: the new limit applies at once.
+            try ReloadTests.write(changed.replacingOccurrences(of: "limit: 2, window: 1h", with: "limit: 5, window: 1h"), to: file)
+            #expect(await proxy.server.reload().result == .applied)
+            #expect(try await client.get("/limited")?.status == 200)
+            await client.close()
+        }
+    }
+
+    /// Reloads asked for at once run one after another, each seeing the one before.
+    @Test func concurrentReloadsRunInOrder() async throws {
+        try await ReloadTests.withReloadable({ ReloadTests.yaml($0, $1, routes: ReloadTests.toA) }) { proxy, file, a, b in
+            try ReloadTests.write(ReloadTests.yaml(a, b, routes: ReloadTests.toB), to: file)
+            async let first = proxy.server.reload()
+            async let second = proxy.server.reload()
+            let outcomes = await [first, second].map(\.result).sorted { $0.rawValue < $1.rawValue }
+            #expect(outcomes == [.applied, .unchanged])
+            #expect(proxy.server.snapshot.generation == 2)
+            // Once a drain has begun, reloads are refused.
+            _ = await proxy.server.drain(timeout: .seconds(2))
+            #expect(await proxy.server.reload().result == .stopped)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Atomics
 import Foundation
 import NIOCore
+import NIOHTTP1
 import SluiceConfig
 import Testing
 @testable import SluiceProxy
@@ -49,7 +50,10 @@ import Testing
                         if let response, response.status == 200, response.body.hasPrefix("hello from") { ok += 1 } else {
                             failed.append(response.map { "\($0.status) \($0.body)" } ?? "no response")
                         }
-                        if sent % 20 == 0 || client.isClosed {
+                        // A reload that changes connection settings closes connections after
+                        // their request, with Connection: close, as a real client expects.
+                        let closing = response?.head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "close" } ?? true
+                        if sent % 20 == 0 || closing || client.isClosed {
                             await client.close()
                             client = try await HTTPTestClient.connect(port: port, group: testGroup)
                         }
@@ -69,6 +73,8 @@ import Testing
         #expect(ok > 30, "requests served: \(ok)")
         #expect(failed.isEmpty, "\(failed.count) failed, first: \(failed.prefix(3))")
         #expect(proxy.server.snapshot.generation == 31)
+        // Nothing left behind: every connection the clients closed is gone from the proxy.
+        #expect(await eventually { proxy.server.connectionCount == 0 })
         await proxy.stop()
         await a.stop()
         await b.stop()

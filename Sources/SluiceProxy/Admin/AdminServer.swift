@@ -63,7 +63,11 @@ private final class AdminHandler: ChannelInboundHandler {
             let reload = self.reload
             promise.completeWithTask { await reload() }
             promise.futureResult.assumeIsolated().whenSuccess { outcome in
-                let status: HTTPResponseStatus = outcome.result == .failed || outcome.result == .stopped ? .unprocessableEntity : .ok
+                let status: HTTPResponseStatus = switch outcome.result {
+                case .failed: .unprocessableEntity
+                case .stopped: .serviceUnavailable
+                case .applied, .unchanged: .ok
+                }
                 self.send((status, "application/json", outcome.json), to: head, context: context)
             }
         }

@@ -61,7 +61,9 @@ final class ClusterHealth: Sendable {
             guard let kept = previous.backends.first(where: { $0.address == backend.address }) else {
                 return BackendHealth(config: backend, joinedAt: now)
             }
-            kept.draining.store(backend.drain, ordering: .relaxed)
+            // Only a change in the file moves the flag: a drain set through the admin API stays.
+            let before = previous.config.backends.first { $0.address == backend.address }?.drain
+            if before != backend.drain { kept.draining.store(backend.drain, ordering: .relaxed) }
             return kept
         }
         let outlier = config.outlierDetection

@@ -15,7 +15,7 @@ final class ClusterLoopState {
     /// Response-head latency of this loop's tries, kept only when a route hedges after the
     /// cluster's observed p95.
     private(set) var latency = LatencyQuantile()
-    private let tracksLatency: Bool
+    let tracksLatency: Bool
     private var balancer: ClusterBalancer
     private var views: [BackendView]
     private let slowStart: SlowStart?

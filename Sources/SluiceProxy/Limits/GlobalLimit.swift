@@ -45,7 +45,21 @@ final class GlobalLimit: Sendable {
         expiry.withLockedValue { $0 = task }
     }
 
+    /// Set once the policy is retired: a lease granted after that goes straight back.
+    private let retired = ManagedAtomic(false)
+
     func stop() { expiry.withLockedValue { $0?.cancel() } }
+
+    /// The policy is going away (reload, shutdown): every token it holds goes back to Redis, so
+    /// that its successor (same name, same Redis key) or another instance can use them. The
+    /// future completes when the store has answered each give-back, or failed.
+    func retire(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        stop()
+        retired.store(true, ordering: .relaxed)
+        let held = state.withLockedValue { $0.ledger.removeAll() }
+        let returns = held.map { giveBack($0.key, $0.tokens) }
+        return EventLoopFuture.andAllComplete(returns, on: eventLoop)
+    }
 
     func spend(keyHash key: UInt64, now: UInt64, eventLoop: any EventLoop) -> PolicyStep {
         var evicted: (key: UInt64, tokens: Int)?
@@ -109,8 +123,11 @@ final class GlobalLimit: Sendable {
                 refetch = state.ledger.beginFetch(key) != nil
             }
         }
-        if refetch { fetch(key, config.leaseSize) }
+        if refetch, !retired.load(ordering: .relaxed) { fetch(key, config.leaseSize) }
         for (promise, decision) in answers { promise.succeed(decision) }
+        if retired.load(ordering: .relaxed) {
+            for (key, tokens) in state.withLockedValue({ $0.ledger.removeAll() }) { _ = giveBack(key, tokens) }
+        }
     }
 
     private func failed(_ key: UInt64, _ error: any Error) {
@@ -141,9 +158,11 @@ final class GlobalLimit: Sendable {
         for (key, tokens) in unused { giveBack(key, tokens) }
     }
 
-    private func giveBack(_ key: UInt64, _ tokens: Int) {
-        store.giveBack(key: redisKey(key), algorithm: config.algorithm, tiers: config.tiers, count: tokens, timeout: timeout)
-            .whenFailure { self.noteStoreError("give back: \($0)") }
+    @discardableResult
+    private func giveBack(_ key: UInt64, _ tokens: Int) -> EventLoopFuture<[Int]> {
+        let returned = store.giveBack(key: redisKey(key), algorithm: config.algorithm, tiers: config.tiers, count: tokens, timeout: timeout)
+        returned.whenFailure { self.noteStoreError("give back: \($0)") }
+        return returned
     }
 
     private func redisKey(_ key: UInt64) -> String { "\(config.name):\(String(key, radix: 16))" }

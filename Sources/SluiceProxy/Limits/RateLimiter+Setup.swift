@@ -73,10 +73,10 @@ extension RateLimiter {
         return limiter
     }
 
-    /// Stops lease expiry and closes the Redis connections.
-    func shutdown() async {
+    /// Gives every held lease back, then closes the Redis connections.
+    func shutdown(on eventLoop: any EventLoop) async {
         sweeper.withLockedValue { $0?.cancel() }
-        for runtime in policies.values { runtime.global?.stop() }
+        for runtime in policies.values { try? await runtime.global?.retire(on: eventLoop).get() }
         for store in stores.values { try? await store.client.shutdown().get() }
     }
 
@@ -84,11 +84,17 @@ extension RateLimiter {
     /// still be waiting on a Redis client the new configuration dropped, so those close later.
     func retire(keeping successor: RateLimiter, closeAfter delay: TimeAmount, on eventLoop: any EventLoop) {
         sweeper.withLockedValue { $0?.cancel() }
-        for (name, runtime) in policies where successor.policies[name] !== runtime { runtime.global?.stop() }
+        var returns: [EventLoopFuture<Void>] = []
+        for (name, runtime) in policies where successor.policies[name] !== runtime {
+            if let global = runtime.global { returns.append(global.retire(on: eventLoop)) }
+        }
         let dropped = stores.filter { successor.stores[$0.key] !== $0.value }.map(\.value.client)
         guard !dropped.isEmpty else { return }
-        eventLoop.scheduleTask(in: delay) {
-            for client in dropped { _ = client.shutdown() }
+        // Closed once the leases are back and the moment for late admissions has passed.
+        EventLoopFuture.andAllComplete(returns, on: eventLoop).whenComplete { _ in
+            eventLoop.scheduleTask(in: delay) {
+                for client in dropped { _ = client.shutdown() }
+            }
         }
     }
 }

@@ -32,6 +32,12 @@ final class LoopState {
         }
     }
 
+    /// Asks every open client connection to end with its next response (a reload changed what a
+    /// connection takes at accept).
+    func askClientsToReconnect() {
+        for (channel, _) in clients.values { channel.pipeline.fireUserInboundEventTriggered(ReconnectRequested()) }
+    }
+
     /// Tells every open client connection that a reload retired some routes.
     func announce(_ event: RoutesRetired) {
         for (channel, _) in clients.values { channel.pipeline.fireUserInboundEventTriggered(event) }
@@ -46,12 +52,13 @@ final class LoopState {
         self.loopCount = loopCount
     }
 
-    /// The cluster as a request on `snapshot` sees it. A request that started before a reload
-    /// but picks after it gets the newer state of the same cluster (its config, health and
-    /// pools agree with one another), or the state it would have had when a reload removed it;
-    /// an older snapshot never sends this loop back to an older generation.
-    func cluster(named name: String, in snapshot: Snapshot) -> ClusterLoopState? {
-        if snapshot.generation > generation { adopt(snapshot) }
+    /// The cluster as a request on `snapshot` sees it; `latest` is the runtime's current
+    /// snapshot, which this loop moves to when it is behind. A request that started before a
+    /// reload but picks after it gets the newer state of the same cluster (its config, health
+    /// and pools agree with one another), or the state it had before a reload removed it; an
+    /// older snapshot never moves this loop, or the shared health, back to an older generation.
+    func cluster(named name: String, in snapshot: Snapshot, latest: Snapshot) -> ClusterLoopState? {
+        if latest.generation > generation { adopt(latest) }
         if snapshot.generation < generation, clusters[name] == nil { return retired[name] }
         return clusters[name]
     }
@@ -72,8 +79,17 @@ final class LoopState {
                 return pool
             }
             let hedgesAtP95 = snapshot.config.routes.contains { $0.cluster == cluster.name && $0.hedge?.delay == .p95 }
+            let health = healthRegistry.health(for: cluster)
+            // Unchanged: its balancer state (cursors, latency averages), retry budget and
+            // observed p95 carry on.
+            if let known = clusters[cluster.name], known.config == cluster, known.health === health,
+               known.tracksLatency == hedgesAtP95
+            {
+                newClusters[cluster.name] = known
+                continue
+            }
             newClusters[cluster.name] = ClusterLoopState(
-                config: cluster, health: healthRegistry.health(for: cluster), pools: clusterPools, loopCount: loopCount,
+                config: cluster, health: health, pools: clusterPools, loopCount: loopCount,
                 tracksLatency: hedgesAtP95)
         }
         for (key, pool) in pools where newPools[key] == nil { pool.closeAll() }
@@ -87,7 +103,13 @@ final class LoopState {
 /// Fired into every client pipeline when `timeouts.drain` runs out.
 struct DrainTimedOut: Sendable {}
 
-/// Fired into every client pipeline after a reload removed or changed these routes: a
+/// Fired into every client pipeline when a reload changed what a connection takes at accept
+/// (trusted proxies, access lists, limits, timeouts): the response in progress, or else the
+/// next one, carries `Connection: close`. Idle connections are not cut: a client sending on
+/// one at that moment would lose its request.
+struct ReconnectRequested: Sendable {}
+
+/// Fired into every client pipeline after a reload removed these routes: a
 /// request still running on one of them may go on for `drainTimeout`, then it is ended.
 struct RoutesRetired: Sendable {
     let routes: Set<String>

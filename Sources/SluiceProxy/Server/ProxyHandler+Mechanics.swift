@@ -241,6 +241,11 @@ extension ProxyHandler: UpstreamDelegate {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent { return quiesce(context) }
         if let retired = event as? RoutesRetired { return routesRetired(retired, context: context) }
+        if event is ReconnectRequested {
+            reconnectRequested = true
+            if let exchange, !exchange.responseStarted { exchange.clientKeepAlive = false }
+            return
+        }
         guard event is DrainTimedOut else { return context.fireUserInboundEventTriggered(event) }
         forceFullClose = true
         if let exchange {

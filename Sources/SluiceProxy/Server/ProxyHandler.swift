@@ -56,6 +56,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     var holdingAfterLastRequest = false
     /// Whether the current request's head announced a body (for lingering close).
     var currentRequestMayHaveBody = false
+    /// A reload changed what this connection took at accept: the next response ends it.
+    var reconnectRequested = false
     /// Close at once, without lingering (drain timeout).
     var forceFullClose = false
 
@@ -131,7 +133,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         requestsOnConnection += 1
         let maxRequests = snapshot.config.limits.maxRequestsPerConnection
         // The last request `max_requests_per_connection` allows is answered with Connection: close.
-        let keepAlive = head.isKeepAlive && !head.headers.contains(name: "upgrade")
+        let keepAlive = head.isKeepAlive && !head.headers.contains(name: "upgrade") && !reconnectRequested
             && (maxRequests == 0 || requestsOnConnection < maxRequests)
         // A local answer closes when the connection cannot go on, or when the body the client
         // is still sending would otherwise have to be read and thrown away.
@@ -161,7 +163,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         let (keepAlive, closeLocal, hasBody) = (admitted.keepAlive, admitted.closeLocal, admitted.framing != .none)
         let policy = snapshot.config.headers
         let requestID = local.requestID
-        guard let cluster = loop.cluster(named: route.cluster, in: snapshot) else {
+        guard let cluster = loop.cluster(named: route.cluster, in: snapshot, latest: runtime.snapshot) else {
             return answer(local, .serviceUnavailable, "cluster \(route.cluster) has no state", close: closeLocal, route: route.name)
         }
         let hashKey = self.hashKey(for: head, cluster: cluster.config, policy: policy)

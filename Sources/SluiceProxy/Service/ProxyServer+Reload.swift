@@ -13,20 +13,27 @@ import SluiceConfig
 /// 2. what the old generation alone used (Redis clients, lease timers) is retired;
 /// 3. health checks restart for changed clusters only; unchanged clusters keep their pools,
 ///    health and checkers, since every event loop keys them by name and backend address;
-/// 4. removed listeners stop accepting and drain; requests on removed or changed routes get
-///    `reload.drain_timeout`, then are ended.
+/// 4. removed listeners stop accepting and drain; requests on removed routes get
+///    `reload.drain_timeout`, then are ended; when settings that a connection takes at accept
+///    changed (trusted proxies, access lists, header limits, client timeouts), every client
+///    connection ends with its next response, with `Connection: close`.
 extension ProxyServer {
     /// Reloads from `path`, default the file the running configuration came from. Reloads
     /// run one after another: one that arrives during another waits for it.
     public func reload(from path: String? = nil) async -> ReloadOutcome {
-        let task = lastReload.withLockedValue { last -> Task<ReloadOutcome, Never> in
-            let previous = last
+        let task = reloadGate.withLockedValue { gate -> Task<ReloadOutcome, Never>? in
+            guard gate.phase == .running else { return nil }
+            let previous = gate.last
             let next = Task {
                 _ = await previous?.value
                 return await self.performReload(from: path)
             }
-            last = next
+            gate.last = next
             return next
+        }
+        guard let task else {
+            runtime.logger.warning("reload refused: the server is starting or stopping")
+            return .stopped
         }
         let outcome = await task.value
         runtime.reloads.record(outcome)
@@ -71,7 +78,9 @@ extension ProxyServer {
                 continue
             }
             do {
-                let made = try await bind(listener)
+                // Not accepting until the swap: a failure later in this loop must not leave
+                // connections behind on a listener that is then closed.
+                let made = try await bind(listener, accepting: false)
                 added.append(made)
                 inForce.append(made)
             } catch {
@@ -83,11 +92,13 @@ extension ProxyServer {
 
         runtime.install(next)
         listeners.withLockedValue { $0 = inForce }
+        for listener in added { try? await listener.channel.setOption(.autoRead, value: true).get() }
         current.limiter.retire(keeping: next.limiter, closeAfter: .seconds(5), on: group.next())
         await restartHealthChecks(for: config.clusters)
         let kept = Set(inForce.map(\.id))
         retire(listeners: bound.filter { !kept.contains($0.id) }, drainTimeout: config.reload.drainTimeout)
         retireRoutes(from: running, to: config, generation: snapshot.generation)
+        if Self.connectionSettingsChanged(from: running, to: config) { cycleClientConnections() }
 
         let changes = Self.changes(from: running, to: config, listenersAdded: added.count, listenersRemoved: bound.count - kept.count)
         for warning in warnings { runtime.logger.warning("\(warning)") }
@@ -115,9 +126,16 @@ extension ProxyServer {
             config.admin.address = admin.address
             config.admin.port = admin.port
         }
+        if config.user != running.user {
+            warnings.append("user takes effect on the next start")
+            config.user = running.user
+        }
         if config.log != running.log {
             warnings.append("log.level and log.format take effect on the next start")
             config.log = running.log
+        }
+        if running.admin.token != nil, config.admin.token == nil {
+            warnings.append("admin.token removed: the admin API is open to anyone who can reach \(admin.address):\(admin.port)")
         }
         if config.eventLoops != running.eventLoops {
             warnings.append("event_loops takes effect on the next start; still \(running.eventLoops)")
@@ -157,13 +175,27 @@ extension ProxyServer {
         }
     }
 
-    /// Routes the reload removed or changed: their requests in flight get a bounded drain.
+    /// Routes the reload removed: their requests in flight get a bounded drain. A changed
+    /// route's requests finish on the configuration they started on, however long they take.
     private func retireRoutes(from old: SluiceConfig, to new: SluiceConfig, generation: Int) {
-        let retired = Set(old.routes.filter { route in new.routes.first { $0.name == route.name } != route }.map(\.name))
+        let retired = Set(old.routes.map(\.name)).subtracting(new.routes.map(\.name))
         guard !retired.isEmpty else { return }
         let event = RoutesRetired(routes: retired, generation: generation, drainTimeout: TimeAmount(new.reload.drainTimeout))
         let runtime = self.runtime
         for loop in group.makeIterator() { loop.execute { runtime.loopState(for: loop).announce(event) } }
+    }
+
+    /// What a connection takes when it is accepted (ProxyServer.initialize, ProxyHandler).
+    private static func connectionSettingsChanged(from old: SluiceConfig, to new: SluiceConfig) -> Bool {
+        old.headers.trustedProxies != new.headers.trustedProxies || old.access != new.access || old.limits != new.limits
+            || old.timeouts != new.timeouts
+    }
+
+    /// Every client connection ends with its next response (`Connection: close`), so that the
+    /// client's next connection is accepted on the new settings.
+    private func cycleClientConnections() {
+        let runtime = self.runtime
+        for loop in group.makeIterator() { loop.execute { runtime.loopState(for: loop).askClientsToReconnect() } }
     }
 
     /// One line per section that changed, naming what was added, removed and changed.

@@ -26,8 +26,37 @@ public final class ProxyServer: Sendable {
     let checkers = NIOLockedValueBox<[String: LoopBoundChecker]>([:])
     private let admin = NIOLockedValueBox<(any Channel)?>(nil)
     let adminState = AdminState()
-    /// The reload in progress, which the next one waits for: reloads run one at a time.
-    let lastReload = NIOLockedValueBox<Task<ReloadOutcome, Never>?>(nil)
+    /// Reloads are taken only while running (not while start is binding, nor once a drain has
+    /// begun), one at a time: each waits for the one before.
+    let reloadGate = NIOLockedValueBox(ReloadGate())
+
+    struct ReloadGate {
+        enum Phase { case starting, running, stopping }
+        var phase = Phase.starting
+        var last: Task<ReloadOutcome, Never>?
+    }
+
+    /// Closes the gate and waits for the reload in progress, if any.
+    private func stopReloads() async {
+        let last = reloadGate.withLockedValue { gate in
+            gate.phase = .stopping
+            return gate.last
+        }
+        _ = await last?.value
+    }
+
+    /// Returns once the server runs (true) or has begun to stop (false): for reload triggers
+    /// that can fire before `start` is done, such as SIGHUP and the file watch.
+    func untilRunning() async -> Bool {
+        while true {
+            switch reloadGate.withLockedValue({ $0.phase }) {
+            case .running: return true
+            case .stopping: return false
+            case .starting:
+                guard (try? await Task.sleep(nanoseconds: 50_000_000)) != nil else { return false }  // cancelled
+            }
+        }
+    }
 
     struct BoundListener: Sendable {
         let id: Int
@@ -72,7 +101,7 @@ public final class ProxyServer: Sendable {
     public static func validate(_ config: SluiceConfig) async throws {
         let limiter = try RateLimiter.make(config: config, group: MultiThreadedEventLoopGroup.singleton,
                                            logger: Logger(label: "sluice.check", factory: { _ in SwiftLogNoOpLogHandler() }))
-        await limiter.shutdown()
+        await limiter.shutdown(on: MultiThreadedEventLoopGroup.singleton.next())
     }
 
     /// The snapshot new requests run on.
@@ -84,6 +113,16 @@ public final class ProxyServer: Sendable {
     /// Binds every listener; returns the bound addresses in listener order (useful with port 0).
     @discardableResult
     public func start() async throws -> [SocketAddress] {
+        do {
+            return try await startEverything()
+        } catch {
+            // Nothing will run: reload triggers waiting for the start give up.
+            reloadGate.withLockedValue { $0.phase = .stopping }
+            throw error
+        }
+    }
+
+    private func startEverything() async throws -> [SocketAddress] {
         var bound: [SocketAddress] = []
         for listener in runtime.snapshot.config.listeners {
             let made = try await bind(listener)
@@ -100,7 +139,12 @@ public final class ProxyServer: Sendable {
             admin.withLockedValue { $0 = channel }
             runtime.logger.info("admin listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
         }
+        // Every socket is bound: root is no longer needed.
+        if let dropped = try Privileges.drop(to: runtime.snapshot.config.user) {
+            runtime.logger.notice("\(dropped)")
+        }
         adminState.ready.store(true, ordering: .relaxed)
+        reloadGate.withLockedValue { gate in if gate.phase == .starting { gate.phase = .running } }
         return bound
     }
 
@@ -119,10 +163,13 @@ public final class ProxyServer: Sendable {
     public var metricsRegistry: PrometheusCollectorRegistry { runtime.metrics.registry }
 
     /// One listener bound, with its own quiescing helper.
-    func bind(_ listener: ListenerConfig) async throws -> BoundListener {
+    /// With `accepting` false the socket listens but accepts nothing until autoRead is set.
+    func bind(_ listener: ListenerConfig, accepting: Bool = true) async throws -> BoundListener {
         let helper = ServerQuiescingHelper(group: group)
         let id = nextListenerID.loadThenWrappingIncrement(ordering: .relaxed)
-        let channel = try await bootstrap(quiescing: helper, listenerID: id).bind(host: listener.address, port: listener.port).get()
+        let channel = try await bootstrap(quiescing: helper, listenerID: id)
+            .serverChannelOption(.autoRead, value: accepting)
+            .bind(host: listener.address, port: listener.port).get()
         runtime.logger.info("listening", metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress?.description ?? "?")"])
         return BoundListener(id: id, config: listener, channel: channel, quiescing: helper)
     }
@@ -147,6 +194,8 @@ public final class ProxyServer: Sendable {
     @discardableResult
     public func drain(timeout: Duration) async -> Bool {
         adminState.draining.store(true, ordering: .relaxed)  // /readyz says 503 from here on
+        // A reload binding listeners now would add ones this drain does not quiesce.
+        await stopReloads()
         let helpers = listeners.withLockedValue { $0.map(\.quiescing) }
         let promises = helpers.map { helper in
             let promise = group.next().makePromise(of: Void.self)
@@ -180,7 +229,7 @@ public final class ProxyServer: Sendable {
     /// Closes everything and, if the server created its event loops, shuts them down.
     public func shutdown() async throws {
         // A reload in progress finishes first, so that nothing it binds outlives the server.
-        _ = await lastReload.withLockedValue({ $0 })?.value
+        await stopReloads()
         // Scoped: a quiescing helper's deinit completes a promise on its loop, so the last
         // reference must go before the loops stop.
         do {
@@ -197,7 +246,7 @@ public final class ProxyServer: Sendable {
         }
         for bound in running.values { try? await bound.eventLoop.submit { bound.checker.stop() }.get() }
         await onEveryLoop { $0.closeIdleConnections() }
-        await runtime.generation.limiter.shutdown()
+        await runtime.generation.limiter.shutdown(on: group.next())
         if ownsGroup { try await group.shutdownGracefully() }
     }
 
@@ -219,7 +268,7 @@ public final class ProxyServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
                 }
             }
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             // Each connection keeps its receive buffer for reuse; a small first size keeps
             // idle keep-alive connections cheap, and the allocator grows it for bodies.

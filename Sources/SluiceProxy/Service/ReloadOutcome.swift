@@ -15,7 +15,7 @@ public struct ReloadOutcome: Sendable, Equatable {
         case unchanged
         /// Refused: the running configuration stays in force.
         case failed
-        /// The server is shutting down.
+        /// Not taken: the server is still starting, or has begun to stop.
         case stopped
     }
 
@@ -30,7 +30,8 @@ public struct ReloadOutcome: Sendable, Equatable {
     /// they take effect on the next start.
     public let warnings: [String]
 
-    static let stopped = ReloadOutcome(result: .stopped, generation: 0, error: "the server is shutting down", changes: [], warnings: [])
+    static let stopped = ReloadOutcome(result: .stopped, generation: 0, error: "the server is starting or stopping", changes: [],
+                                       warnings: [])
 
     /// `{"result":"applied","generation":3,"changes":[...],"warnings":[...]}`
     var json: String {

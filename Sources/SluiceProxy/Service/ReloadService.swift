@@ -13,22 +13,33 @@ import UnixSignals
 /// ServiceGroup and ends when graceful shutdown begins.
 public struct ReloadService: Service {
     private let server: ProxyServer
+    private let hangups: UnixSignalsSequence
+    private let watch: ConfigWatch
 
-    public init(server: ProxyServer) { self.server = server }
+    /// Made before the service group runs: from here on SIGHUP is caught (its default action
+    /// would end the process), and the watch compares against the file as it is now.
+    public init(server: ProxyServer) async {
+        self.server = server
+        hangups = await UnixSignalsSequence(trapping: .sighup)
+        watch = ConfigWatch(server: server)
+    }
 
     public func run() async throws {
-        let server = self.server
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let (server, hangups, watch) = (self.server, self.hangups, self.watch)
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask {
                     for await _ in hangups {
+                        // One that arrives while the listeners are being bound waits for them.
+                        guard await server.untilRunning() else { return }
                         server.runtime.logger.notice("SIGHUP: reloading the configuration")
                         _ = await server.reload()
                     }
                 }
-                let watch = ConfigWatch(server: server)
-                group.addTask { await watch.run() }
+                group.addTask {
+                    guard await server.untilRunning() else { return }
+                    await watch.run()
+                }
             }
         }
     }
@@ -38,7 +49,8 @@ public struct ReloadService: Service {
 /// through symlinks. Kubernetes updates a mounted ConfigMap by pointing a `..data` symlink at
 /// a new directory, which changes the inode the path resolves to even when size and time
 /// agree; an editor's save or `mv` changes the time or the inode. Polling, unlike inotify,
-/// sees a swap of any symlink on the way.
+/// sees a swap of any symlink on the way. A change is acted on once the file has stayed the
+/// same for one more interval, so that a file written in place is not read half-written.
 struct ConfigWatch {
     let server: ProxyServer
     /// Taken when the watch is made, not when it first runs, so that a change in between is seen.
@@ -86,9 +98,11 @@ struct ConfigWatch {
                 seen = Signature(path: path)
             }
             guard config.watch, !path.hasPrefix("<"), let now = Signature(path: path), now != seen else { continue }
+            do { try await Task.sleep(for: config.watchInterval) } catch { return }
+            guard Signature(path: path) == now else { continue }  // still being written: next round
             seen = now
             server.runtime.logger.info("configuration file changed: reloading", metadata: ["file": "\(path)"])
-            _ = await server.reload()
+            if await server.reload().result == .stopped { return }
         }
     }
 }

@@ -24,6 +24,7 @@ import Testing
         let file = try TemporaryFile(contents: first, name: "sluice-reload-load")
         let proxy = try await ProxyHarness.start(file: file.path)
         let stop = ManagedAtomic(false)
+        let served = ManagedAtomic(0)
         let port = proxy.port
 
         let reloads = Task {
@@ -32,6 +33,10 @@ import Testing
                 try? (round % 2 == 0 ? second : first).write(toFile: file.path, atomically: true, encoding: .utf8)
                 if await proxy.server.reload().result == .applied { applied += 1 }
                 try? await Task.sleep(nanoseconds: 100_000_000)
+                // On a loaded machine 100 ms may pass with no request: each round waits (bounded)
+                // for some traffic, so that every reload overlaps requests in flight.
+                let before = served.load(ordering: .relaxed)
+                _ = await eventually(within: 10) { served.load(ordering: .relaxed) >= before + 2 }
             }
             stop.store(true, ordering: .relaxed)
             return applied
@@ -44,10 +49,14 @@ import Testing
                     var ok = 0, failed: [String] = []
                     var client = try await HTTPTestClient.connect(port: port, group: testGroup)
                     var sent = 0
-                    while !stop.load(ordering: .relaxed), sent < 3000 {
+                    let end = NIODeadline.now() + .seconds(120)
+                    while !stop.load(ordering: .relaxed), sent < 50_000, NIODeadline.now() < end {
                         sent += 1
                         let response = try await client.get("/")
-                        if let response, response.status == 200, response.body.hasPrefix("hello from") { ok += 1 } else {
+                        if let response, response.status == 200, response.body.hasPrefix("hello from") {
+                            ok += 1
+                            served.wrappingIncrement(ordering: .relaxed)
+                        } else {
                             failed.append(response.map { "\($0.status) \($0.body)" } ?? "no response")
                         }
                         // A reload that changes connection settings closes connections after

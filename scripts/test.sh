@@ -27,3 +27,7 @@ if [ $# -eq 0 ]; then bash scripts/dashboard-e2e.sh; fi
 # systemd-analyze verify on the unit, `sluice check` on every shipped config (installs its
 # tools into a venv on first use).
 if [ $# -eq 0 ]; then bash scripts/deploy-check.sh; fi
+
+# The shipped build (Dockerfile, bench/run.sh) is a release build, which compiles differently
+# (a release-only import error once slipped through): build it too, in its own scratch path.
+if [ $# -eq 0 ]; then swift build -c release --product sluice --scratch-path .build-release; fi

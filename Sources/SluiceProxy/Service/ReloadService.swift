@@ -3,6 +3,12 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+// In a release build on Linux the compiler attributes `struct stat` to CoreFoundation's copy of
+// the system headers (loaded through Foundation elsewhere in the target): import it, or
+// MemberImportVisibility refuses its fields.
+#if canImport(CoreFoundation)
+import CoreFoundation
+#endif
 import Logging
 import ServiceLifecycle
 import SluiceConfig

@@ -47,15 +47,14 @@ struct LoggingOptions: ParsableArguments {
 
     /// `log` from the configuration, with `--log-level` winning over `log.level`.
     func bootstrap(_ config: LogConfig = LogConfig()) {
-        let level = logLevel ?? Logger.Level(rawValue: config.level) ?? .info
+        // The level is live: a reload may change log.level, unless --log-level pinned it.
+        LiveLogLevel.set(logLevel ?? Logger.Level(rawValue: config.level) ?? .info, pin: logLevel != nil)
         let json = config.format == .json
         LoggingSystem.bootstrap { label in
             // Access-log lines go to stdout as they are; everything else to stderr.
             if label == "sluice.access" { return AccessLineHandler() }
-            if json { return JSONLogHandler(label: label, level: level) { writeAll($0, to: STDERR_FILENO) } }
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            if json { return LiveLevelLogHandler(JSONLogHandler(label: label, level: .trace) { writeAll($0, to: STDERR_FILENO) }) }
+            return LiveLevelLogHandler(StreamLogHandler.standardError(label: label))
         }
     }
 }

@@ -101,6 +101,9 @@ extension ProxyServer {
         if Self.connectionSettingsChanged(from: running, to: config) { cycleClientConnections() }
 
         let changes = Self.changes(from: running, to: config, listenersAdded: added.count, listenersRemoved: bound.count - kept.count)
+        if let level = LiveLogLevel.apply(configured: config.log.level) {
+            runtime.logger.notice("log level changed by reload", metadata: ["level": "\(level)"])
+        }
         for warning in warnings { runtime.logger.warning("\(warning)") }
         runtime.logger.notice("configuration reloaded", metadata: [
             "file": "\(path)", "generation": "\(snapshot.generation)", "changes": "\(changes.joined(separator: " | "))",
@@ -130,9 +133,9 @@ extension ProxyServer {
             warnings.append("user takes effect on the next start")
             config.user = running.user
         }
-        if config.log != running.log {
-            warnings.append("log.level and log.format take effect on the next start")
-            config.log = running.log
+        if config.log.format != running.log.format {
+            warnings.append("log.format takes effect on the next start (log.level changes now)")
+            config.log.format = running.log.format
         }
         if running.admin.token != nil, config.admin.token == nil {
             warnings.append("admin.token removed: the admin API is open to anyone who can reach \(admin.address):\(admin.port)")
@@ -156,7 +159,13 @@ extension ProxyServer {
         }
         for bound in stale.values { try? await bound.eventLoop.submit { bound.checker.stop() }.get() }
         let running = checkers.withLockedValue { Set($0.keys) }
-        for cluster in clusters where !running.contains(cluster.name) { try? await startHealthCheck(cluster) }
+        for cluster in clusters where !running.contains(cluster.name) {
+            do {
+                try await startHealthCheck(cluster)
+            } catch {
+                runtime.logger.error("reload: health checks did not start", metadata: ["cluster": "\(cluster.name)", "error": "\(error)"])
+            }
+        }
     }
 
     /// Removed listeners stop accepting; their idle connections close, busy ones finish their
@@ -221,7 +230,7 @@ extension ProxyServer {
         let sections: [(String, Bool)] = [
             ("limits", old.limits != new.limits), ("timeouts", old.timeouts != new.timeouts), ("headers", old.headers != new.headers),
             ("access_log", old.accessLog != new.accessLog), ("jwt", old.jwt != new.jwt), ("regions", old.regions != new.regions),
-            ("access", old.access != new.access), ("admin.token", old.admin.token != new.admin.token),
+            ("access", old.access != new.access), ("admin.token", old.admin.token != new.admin.token), ("log.level", old.log.level != new.log.level),
             ("reload", old.reload != new.reload),
         ]
         let other = sections.filter(\.1).map(\.0)

@@ -67,4 +67,40 @@ import Testing
         #expect(!lines.contains { $0.contains("\"level\":\"info\"") }, "\(lines)")
         await backend.stop()
     }
+
+    /// `log.level` changes with a reload (no restart): info lines appear once the file says info.
+    @Test func aReloadChangesTheLevel() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let adminPort = try await RedisServerProcess.freePort()
+        func config(_ level: String) -> String {
+            """
+            event_loops: 1
+            listeners: [{ address: 127.0.0.1, port: 0 }]
+            clusters: [{ name: web, backends: ["\(backend.address)"] }]
+            routes: [{ cluster: web }]
+            admin: { port: \(adminPort) }
+            reload: { watch: false }
+            log: { format: json, level: \(level) }
+            """
+        }
+        let file = try TemporaryFile(contents: config("notice"), name: "sluice-live-level")
+        let child = try ChildProcess.launch(SluiceProcess.binaryPath, ["run", "-c", file.path])
+        defer { child.kill() }
+        let admin = "http://127.0.0.1:\(adminPort)"
+        var up = false
+        let end = Date().addingTimeInterval(30)
+        while !up, Date() < end, child.isRunning {
+            up = (try? await Curl.runOffPool(["-o", "/dev/null", "-w", "%{http_code}", "\(admin)/readyz"], timeoutSeconds: 2).stdout) == "200"
+            if !up { try await Task.sleep(nanoseconds: 50_000_000) }
+        }
+        #expect(up, "stderr: \(child.stderrText)")
+        #expect(!child.stderrText.contains("\"level\":\"info\""))
+        try config("info").write(toFile: file.path, atomically: true, encoding: .utf8)
+        #expect(try await Curl.runOffPool(["-X", "POST", "\(admin)/reload"]).stdout.contains("\"result\":\"applied\""))
+        #expect(try await Curl.runOffPool(["-X", "POST", "\(admin)/reload"]).stdout.contains("\"result\":\"unchanged\""))
+        #expect(await eventually { child.stderrText.contains("\"level\":\"info\"") && child.stderrText.contains("reload: configuration unchanged") })
+        child.signal(SIGTERM)
+        _ = child.waitForExit(timeout: 20)
+        await backend.stop()
+    }
 }

@@ -301,3 +301,26 @@ import Testing
         }
     }
 }
+
+/// What the watch compares: a file's identity through symlinks, not only its time and size.
+@Suite struct ConfigWatchSignatureTests {
+    @Test func sameSizeAndTimeButAnotherInodeIsAChange() throws {
+        let one = try TemporaryFile(contents: "routes: []\n", name: "sluice-sig-a")
+        let two = try TemporaryFile(contents: "routes: []\n", name: "sluice-sig-b")
+        // Same modification time on both, as a ConfigMap's new file may have.
+        let date = Date(timeIntervalSince1970: 1_800_000_000)
+        try FileManager.default.setAttributes([.modificationDate: date], ofItemAtPath: one.path)
+        try FileManager.default.setAttributes([.modificationDate: date], ofItemAtPath: two.path)
+        let a = try #require(ConfigWatch.Signature(path: one.path))
+        let b = try #require(ConfigWatch.Signature(path: two.path))
+        #expect(a.size == b.size && a.modifiedNanos == b.modifiedNanos)
+        #expect(a != b)
+        #expect(ConfigWatch.Signature(path: one.path) == a)
+        // Through a symlink: the target's identity.
+        let link = one.path + ".link"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: one.path)
+        defer { try? FileManager.default.removeItem(atPath: link) }
+        #expect(ConfigWatch.Signature(path: link) == a)
+        #expect(ConfigWatch.Signature(path: one.path + ".missing") == nil)
+    }
+}

@@ -40,6 +40,9 @@ let package = Package(
         // Policy: availability and latency objectives over rolling windows, error budgets and
         // burn-rate alerts. No NIO.
         .target(name: "SluiceSLO", swiftSettings: strict),
+        // Policy: RFC 9111 cache decisions over plain header values (no NIO, no Foundation); the
+        // data path does not use it yet.
+        .target(name: "SluiceCache", swiftSettings: strict),
         // Data path: a small RESP client (pipelining, pool, scripts) and the rate-limit lease scripts.
         .target(
             name: "SluiceRedis",
@@ -127,6 +130,7 @@ let package = Package(
         .testTarget(name: "SluiceConfigTests", dependencies: ["SluiceConfig", "SluiceLimits"], swiftSettings: strict),
         .testTarget(name: "SluiceBalancingTests", dependencies: ["SluiceBalancing"], swiftSettings: strict),
         .testTarget(name: "SluiceSLOTests", dependencies: ["SluiceSLO"], swiftSettings: strict),
+        .testTarget(name: "SluiceCacheTests", dependencies: ["SluiceCache"], swiftSettings: strict),
         .testTarget(name: "SluiceLimitsTests", dependencies: ["SluiceLimits", "SluiceBalancing"], swiftSettings: strict),
         .testTarget(
             name: "SluiceRedisTests",

@@ -198,7 +198,7 @@ public struct ReloadConfig: Sendable, Equatable {
     /// Key `watch_interval`, default 1s.
     public var watchInterval: Duration = .seconds(1)
     /// Key `drain_timeout`, default 30s: how long a request still running on a route that a
-    /// reload removed or changed may go on (a long poll, a stream) before it is ended.
+    /// reload removed may go on (a long poll, a stream) before it is ended.
     public var drainTimeout: Duration = .seconds(30)
 
     public init() {}

@@ -1,6 +1,7 @@
 import Atomics
 import Foundation
 import NIOCore
+import NIOHTTP1
 import SluiceConfig
 import Testing
 @testable import SluiceProxy
@@ -133,12 +134,12 @@ import Testing
             #expect(ended?.status == 503)
             #expect(NIODeadline.now() - started < .seconds(15))
             #expect(await eventually { client.isClosed })
-            #expect(proxy.errorLog.all.contains { $0.contains("route slow was removed or changed by a reload") })
+            #expect(proxy.errorLog.all.contains { $0.contains("route slow was removed by a reload") })
             // A route the reload kept is not touched: a slow request on it, under way while the
             // reload runs, completes.
             let other = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
             let before = a.requestCount
-            async let kept = other.get("/slow?ms=1500")
+            async let kept = other.get("/slow?ms=3000")
             #expect(await eventually { a.requestCount > before })
             try Self.write(Self.yaml(a, b, routes: "  - {name: extra, match: {path_prefix: /extra}, cluster: b}\n" + Self.toA,
                                      extra: "reload: {drain_timeout: 300ms}"), to: file)
@@ -324,3 +325,37 @@ import Testing
         #expect(ConfigWatch.Signature(path: one.path + ".missing") == nil)
     }
 }
+
+/// Settings a connection takes at accept, changed by a reload, reach open connections too.
+@Suite struct ReloadConnectionSettingsTests {
+    @Test func aPeerTheNewAccessListDeniesIsDisconnected() async throws {
+        try await ReloadTests.withReloadable({ ReloadTests.yaml($0, $1, routes: ReloadTests.toA) }) { proxy, file, a, b in
+            let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+            #expect(try await client.get("/")?.body == "hello from a")
+            try ReloadTests.write(ReloadTests.yaml(a, b, routes: ReloadTests.toA, extra: "access: {deny: [127.0.0.0/8]}"), to: file)
+            #expect(await proxy.server.reload().result == .applied)
+            // The idle keep-alive connection from a now-denied peer is closed, and a new one refused.
+            #expect(await eventually { client.isClosed })
+            let again = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+            #expect(try await again.get("/") == nil)
+            #expect(proxy.errorLog.all.contains { $0.hasPrefix("connection closed by reload") && $0.contains("peer in access.deny") })
+            await client.close()
+            await again.close()
+        }
+    }
+
+    @Test func changedTimeoutsEndEachConnectionWithItsNextResponse() async throws {
+        try await ReloadTests.withReloadable({ ReloadTests.yaml($0, $1, routes: ReloadTests.toA) }) { proxy, file, a, b in
+            let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+            #expect(try await client.get("/")?.head.headers["connection"].first != "close")
+            try ReloadTests.write(ReloadTests.yaml(a, b, routes: ReloadTests.toA, extra: "timeouts: {client_idle: 30s}"), to: file)
+            #expect(await proxy.server.reload().result == .applied)
+            // Not cut while idle: the next request is answered, with Connection: close.
+            let last = try await client.get("/")
+            #expect(last?.body == "hello from a" && last?.head.headers["connection"].first == "close")
+            #expect(await eventually { client.isClosed })
+            await client.close()
+        }
+    }
+}
+

@@ -27,9 +27,10 @@ import Testing
         let served = ManagedAtomic(0)
         let port = proxy.port
 
+        let deadline = NIODeadline.now() + .seconds(120)
         let reloads = Task {
             var applied = 0
-            for round in 0..<30 {
+            for round in 0..<30 where NIODeadline.now() < deadline {
                 try? (round % 2 == 0 ? second : first).write(toFile: file.path, atomically: true, encoding: .utf8)
                 if await proxy.server.reload().result == .applied { applied += 1 }
                 try? await Task.sleep(nanoseconds: 100_000_000)

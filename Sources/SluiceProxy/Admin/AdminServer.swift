@@ -15,6 +15,8 @@ enum AdminServer {
                      state: AdminState, reload: @escaping @Sendable () async -> ReloadOutcome) async throws -> any Channel {
         try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Accepting starts once the server has dropped privileges (ProxyServer.start).
+            .serverChannelOption(.autoRead, value: false)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)

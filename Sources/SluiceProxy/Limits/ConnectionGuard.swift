@@ -50,12 +50,7 @@ final class ConnectionGuard: Sendable {
     /// Admits a new connection from `ip` (text) / `address` (bytes) or says why not. An
     /// admitted connection must be `released` when it closes.
     func admit(ip: String, address: [UInt8]?, now: UInt64) -> Result<Void, Refusal> {
-        if let address {
-            if access.deny.contains(where: { $0.contains(address) }) { return .failure(.denied) }
-            if !access.allow.isEmpty, !access.allow.contains(where: { $0.contains(address) }) { return .failure(.notAllowed) }
-        } else if !access.allow.isEmpty {
-            return .failure(.notAllowed)  // an allow list fails closed on a peer it cannot place
-        }
+        if let refusal = accessRefusal(address: address) { return .failure(refusal) }
         if let accepts, !accepts.decide(keyHash: XXHash64.hash(ip), cost: 1, now: now).allowed {
             return .failure(.acceptRate(acceptRate))
         }
@@ -69,6 +64,18 @@ final class ConnectionGuard: Sendable {
             if !admitted { return .failure(.tooManyFromPeer(maxPerPeer)) }
         }
         return .success(())
+    }
+
+    /// The access lists' verdict alone: at accept, and again for open connections when a
+    /// reload changed the lists.
+    func accessRefusal(address: [UInt8]?) -> Refusal? {
+        if let address {
+            if access.deny.contains(where: { $0.contains(address) }) { return .denied }
+            if !access.allow.isEmpty, !access.allow.contains(where: { $0.contains(address) }) { return .notAllowed }
+        } else if !access.allow.isEmpty {
+            return .notAllowed  // an allow list fails closed on a peer it cannot place
+        }
+        return nil
     }
 
     /// Called on the guard that admitted the connection: only a guard with a cap counted it.

@@ -34,8 +34,8 @@ final class LoopState {
 
     /// Asks every open client connection to end with its next response (a reload changed what a
     /// connection takes at accept).
-    func askClientsToReconnect() {
-        for (channel, _) in clients.values { channel.pipeline.fireUserInboundEventTriggered(ReconnectRequested()) }
+    func askClientsToReconnect(_ event: ReconnectRequested) {
+        for (channel, _) in clients.values { channel.pipeline.fireUserInboundEventTriggered(event) }
     }
 
     /// Tells every open client connection that a reload retired some routes.
@@ -107,7 +107,12 @@ struct DrainTimedOut: Sendable {}
 /// (trusted proxies, access lists, limits, timeouts): the response in progress, or else the
 /// next one, carries `Connection: close`. Idle connections are not cut: a client sending on
 /// one at that moment would lose its request.
-struct ReconnectRequested: Sendable {}
+struct ReconnectRequested: Sendable {
+    /// Set when the access lists or trusted proxies changed: the peer is checked again at once
+    /// (a denied one is closed after the response in progress; trust is recomputed).
+    let connectionGuard: ConnectionGuard?
+    let trustedProxies: [CIDR]
+}
 
 /// Fired into every client pipeline after a reload removed these routes: a
 /// request still running on one of them may go on for `drainTimeout`, then it is ended.

@@ -241,11 +241,7 @@ extension ProxyHandler: UpstreamDelegate {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent { return quiesce(context) }
         if let retired = event as? RoutesRetired { return routesRetired(retired, context: context) }
-        if event is ReconnectRequested {
-            reconnectRequested = true
-            if let exchange, !exchange.responseStarted { exchange.clientKeepAlive = false }
-            return
-        }
+        if let reconnect = event as? ReconnectRequested { return reconnectRequested(reconnect, context: context) }
         guard event is DrainTimedOut else { return context.fireUserInboundEventTriggered(event) }
         forceFullClose = true
         if let exchange {
@@ -256,7 +252,21 @@ extension ProxyHandler: UpstreamDelegate {
         }
     }
 
-    /// A reload removed or changed the route of the request in progress: it may finish within
+    /// A reload changed what this connection took at accept: the next response ends it; with new
+    /// access lists or trusted proxies, the peer is judged again now.
+    private func reconnectRequested(_ event: ReconnectRequested, context: ChannelHandlerContext) {
+        reconnectRequested = true
+        if let exchange, !exchange.responseStarted { exchange.clientKeepAlive = false }
+        guard let connectionGuard = event.connectionGuard else { return }
+        peer.isTrusted = peer.address.map { address in event.trustedProxies.contains { $0.contains(address) } } ?? false
+        if let refusal = connectionGuard.accessRefusal(address: peer.address) {
+            runtime.logger.info("connection closed by reload", metadata: ["client": "\(peer.ip)", "reason": "\(refusal)"])
+            // As a drain: an idle connection closes now, an answer in progress finishes, then close.
+            quiesce(context)
+        }
+    }
+
+    /// A reload removed the route of the request in progress: it may finish within
     /// `reload.drain_timeout` (a long poll, a stream), else it is ended as a drain ends it.
     private func routesRetired(_ event: RoutesRetired, context: ChannelHandlerContext) {
         guard let exchange, exchange.generation.snapshot.generation < event.generation,
@@ -265,7 +275,7 @@ extension ProxyHandler: UpstreamDelegate {
             guard let self, self.exchange === exchange else { return }
             self.forceFullClose = true
             exchange.clientKeepAlive = false
-            self.fail(exchange, .serviceUnavailable, "route \(exchange.route.name) was removed or changed by a reload; reload.drain_timeout passed")
+            self.fail(exchange, .serviceUnavailable, "route \(exchange.route.name) was removed by a reload; reload.drain_timeout passed")
         }
     }
 

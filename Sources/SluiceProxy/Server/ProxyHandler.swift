@@ -28,7 +28,8 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     let runtime: ProxyRuntime
     let loop: LoopState
-    let peer: ClientPeer
+    /// Its trust is judged again when a reload changes `headers.trusted_proxies`.
+    var peer: ClientPeer
     let clientTimeouts: ClientTimeoutHandler
     /// `upstream_header` until the response head, then `upstream_idle` between body reads.
     var upstreamTimer: DeadlineTimer?
@@ -190,7 +191,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             framing: framing,
             headerPolicy: policy,
             clientSend: snapshot.config.timeouts.clientSend,
-            clientKeepAlive: keepAlive && !quiescing,
+            clientKeepAlive: keepAlive && !quiescing && !reconnectRequested,
             generation: admitted.generation
         )
         exchange.limitFields = limitFields

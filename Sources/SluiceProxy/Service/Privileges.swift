@@ -21,7 +21,12 @@ enum Privileges {
         guard geteuid() == 0 else { return "user: \(name) ignored: not started as root (running as uid \(geteuid()))" }
         guard let entry = getpwnam(name) else { throw DropError(description: "user: no such user \"\(name)\"") }
         let uid = entry.pointee.pw_uid, gid = entry.pointee.pw_gid
-        guard initgroups(name, gid) == 0 else { throw DropError(description: "user: initgroups(\(name)) failed: \(reason())") }
+        #if canImport(Darwin)
+        let grouped = initgroups(name, Int32(bitPattern: gid))  // Darwin declares the group as int
+        #else
+        let grouped = initgroups(name, gid)
+        #endif
+        guard grouped == 0 else { throw DropError(description: "user: initgroups(\(name)) failed: \(reason())") }
         guard setgid(gid) == 0 else { throw DropError(description: "user: setgid(\(gid)) failed: \(reason())") }
         guard setuid(uid) == 0 else { throw DropError(description: "user: setuid(\(uid)) failed: \(reason())") }
         // Root must be gone for good: a setuid that could be undone has not dropped anything.

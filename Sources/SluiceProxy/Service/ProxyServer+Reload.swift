@@ -26,6 +26,8 @@ extension ProxyServer {
             let previous = gate.last
             let next = Task {
                 _ = await previous?.value
+                // A drain may have begun while this one waited its turn.
+                guard self.reloadGate.withLockedValue({ $0.phase }) == .running else { return ReloadOutcome.stopped }
                 return await self.performReload(from: path)
             }
             gate.last = next
@@ -92,13 +94,25 @@ extension ProxyServer {
 
         runtime.install(next)
         listeners.withLockedValue { $0 = inForce }
-        for listener in added { try? await listener.channel.setOption(.autoRead, value: true).get() }
+        for listener in added {
+            do {
+                try await listener.channel.setOption(.autoRead, value: true).get()
+            } catch {
+                runtime.logger.error("reload: a new listener could not start accepting", metadata: [
+                    "listener": "\(listener.config.name)", "error": "\(error)",
+                ])
+            }
+        }
         current.limiter.retire(keeping: next.limiter, closeAfter: .seconds(5), on: group.next())
         await restartHealthChecks(for: config.clusters)
         let kept = Set(inForce.map(\.id))
         retire(listeners: bound.filter { !kept.contains($0.id) }, drainTimeout: config.reload.drainTimeout)
         retireRoutes(from: running, to: config, generation: snapshot.generation)
-        if Self.connectionSettingsChanged(from: running, to: config) { cycleClientConnections() }
+        if Self.connectionSettingsChanged(from: running, to: config) {
+            let peers = running.access != config.access || running.headers.trustedProxies != config.headers.trustedProxies
+            cycleClientConnections(ReconnectRequested(connectionGuard: peers ? next.connectionGuard : nil,
+                                                      trustedProxies: config.headers.trustedProxies))
+        }
 
         let changes = Self.changes(from: running, to: config, listenersAdded: added.count, listenersRemoved: bound.count - kept.count)
         if let level = LiveLogLevel.apply(configured: config.log.level) {
@@ -202,9 +216,9 @@ extension ProxyServer {
 
     /// Every client connection ends with its next response (`Connection: close`), so that the
     /// client's next connection is accepted on the new settings.
-    private func cycleClientConnections() {
+    private func cycleClientConnections(_ event: ReconnectRequested) {
         let runtime = self.runtime
-        for loop in group.makeIterator() { loop.execute { runtime.loopState(for: loop).askClientsToReconnect() } }
+        for loop in group.makeIterator() { loop.execute { runtime.loopState(for: loop).askClientsToReconnect(event) } }
     }
 
     /// One line per section that changed, naming what was added, removed and changed.

@@ -123,26 +123,31 @@ public final class ProxyServer: Sendable {
     }
 
     private func startEverything() async throws -> [SocketAddress] {
+        // Every socket is bound before any is read: with `user`, nothing is accepted (and no
+        // health check connects) until root is gone.
         var bound: [SocketAddress] = []
+        var channels: [any Channel] = []
         for listener in runtime.snapshot.config.listeners {
-            let made = try await bind(listener)
+            let made = try await bind(listener, accepting: false)
             listeners.withLockedValue { $0.append(made) }
+            channels.append(made.channel)
             if let address = made.channel.localAddress { bound.append(address) }
         }
-        // Every cluster's shared health exists from the start, so /clusters shows it before traffic.
-        for cluster in runtime.snapshot.config.clusters { _ = runtime.health.health(for: cluster) }
-        for cluster in runtime.snapshot.config.clusters { try await startHealthCheck(cluster) }
         let config = runtime.snapshot.config.admin
         if config.enabled {
             let channel = try await AdminServer.bind(config: config, group: group, runtime: runtime, state: adminState,
                                                      reload: { [weak self] in await self?.reload() ?? .stopped })
             admin.withLockedValue { $0 = channel }
+            channels.append(channel)
             runtime.logger.info("admin listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
         }
-        // Every socket is bound: root is no longer needed.
         if let dropped = try Privileges.drop(to: runtime.snapshot.config.user) {
             runtime.logger.notice("\(dropped)")
         }
+        // Every cluster's shared health exists from the start, so /clusters shows it before traffic.
+        for cluster in runtime.snapshot.config.clusters { _ = runtime.health.health(for: cluster) }
+        for cluster in runtime.snapshot.config.clusters { try await startHealthCheck(cluster) }
+        for channel in channels { try await channel.setOption(.autoRead, value: true).get() }
         adminState.ready.store(true, ordering: .relaxed)
         reloadGate.withLockedValue { gate in if gate.phase == .starting { gate.phase = .running } }
         return bound

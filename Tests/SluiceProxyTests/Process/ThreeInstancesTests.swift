@@ -23,7 +23,7 @@ import Testing
             hash: {key: ["header:X-User"]}
             backends: [\(backends.map { "{address: \"\($0.address)\"}" }.joined(separator: ", "))]
         rate_limits:
-          - {name: shared, tiers: [{limit: 30, window: 1m}], store: "\(redis.url)/0", lease_size: 5}
+          - {name: shared, tiers: [{limit: 30, window: 1m}], store: "\(redis.url)/0", lease_size: 5, store_timeout: 2s}
         routes:
           - {name: limited, match: {path_prefix: /limited}, cluster: web, rate_limits: [shared]}
           - {name: all, match: {path_prefix: /}, cluster: web}

@@ -35,7 +35,9 @@ final class Blackhole {
     }
 }
 
-/// A port on 127.0.0.1 with nothing listening: connecting is refused at once.
+/// A port on 127.0.0.1 with nothing listening: connecting is refused at once. The socket stays
+/// bound (never listening) for the rest of the run, so that no other test's port-0 bind (an
+/// admin listener, a backend) can be handed the same port and answer in its place.
 func closedPort() -> Int {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var address = sockaddr_in()
@@ -44,6 +46,6 @@ func closedPort() -> Int {
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
     _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
-    close(descriptor)
+    // Deliberately not closed: a bound socket that does not listen refuses connections.
     return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -359,3 +359,24 @@ import Testing
     }
 }
 
+
+/// A start that fails halfway (a port in use) releases what it had bound.
+@Suite struct FailedStartTests {
+    @Test func aServiceWhoseStartFailsClosesWhatItBound() async throws {
+        let taken = try await TestBackend.start(group: testGroup)
+        var config = SluiceConfig(
+            listeners: [ListenerConfig(name: "first", address: "127.0.0.1", port: 0),
+                        ListenerConfig(name: "second", address: "127.0.0.1", port: taken.port)],
+            clusters: [ClusterConfig(name: "main", backends: [])],
+            routes: [RouteConfig(name: "all", cluster: "main")]
+        )
+        config.admin.enabled = false
+        let server = try ProxyServer(snapshot: Snapshot(config: config, source: "<test>"))
+        let service = ProxyService(server: server)
+        await #expect(throws: (any Error).self) { try await service.run() }
+        // Closed: nothing listens any more, and reloads are refused.
+        #expect(server.listenerAddresses.isEmpty)
+        #expect(await server.reload().result == .stopped)
+        await taken.stop()
+    }
+}

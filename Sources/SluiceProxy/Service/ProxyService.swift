@@ -15,7 +15,13 @@ public struct ProxyService: Service {
     }
 
     public func run() async throws {
-        try await server.start()
+        do {
+            try await server.start()
+        } catch {
+            // What was bound before the failure (listeners, checkers, the event loops) goes too.
+            try? await server.shutdown()
+            throw error
+        }
         // Returns when graceful shutdown begins; throws if the task is cancelled instead.
         try? await gracefulShutdown()
         let timeout = server.snapshot.config.timeouts.drain

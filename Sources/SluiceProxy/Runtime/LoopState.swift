@@ -57,8 +57,10 @@ final class LoopState {
     /// reload but picks after it gets the newer state of the same cluster (its config, health
     /// and pools agree with one another), or the state it had before a reload removed it; an
     /// older snapshot never moves this loop, or the shared health, back to an older generation.
-    func cluster(named name: String, in snapshot: Snapshot, latest: Snapshot) -> ClusterLoopState? {
-        if latest.generation > generation { adopt(latest) }
+    /// `latest` is read only when the request's snapshot is newer than this loop's state (just
+    /// after a reload), so the steady state takes no lock here.
+    func cluster(named name: String, in snapshot: Snapshot, latest: @autoclosure () -> Snapshot) -> ClusterLoopState? {
+        if snapshot.generation > generation { adopt(latest()) }
         if snapshot.generation < generation, clusters[name] == nil { return retired[name] }
         return clusters[name]
     }

@@ -139,7 +139,8 @@ public final class ProxyServer: Sendable {
                                                      reload: { [weak self] in await self?.reload() ?? .stopped })
             admin.withLockedValue { $0 = channel }
             channels.append(channel)
-            runtime.logger.info("admin listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+            // Notice, not info: with `admin.port: 0` this line is the only way to learn the port.
+            runtime.logger.notice("admin listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
         }
         if let dropped = try Privileges.drop(to: runtime.snapshot.config.user) {
             runtime.logger.notice("\(dropped)")

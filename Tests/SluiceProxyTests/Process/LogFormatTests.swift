@@ -39,17 +39,18 @@ import Testing
     /// out, a notice (an admin drain) is kept.
     @Test func theConfiguredLevelFiltersLines() async throws {
         let backend = try await TestBackend.start(group: testGroup)
-        let adminPort = try await RedisServerProcess.freePort()  // the admin address is logged at info: choose it here
         let file = try TemporaryFile(contents: """
             event_loops: 1
             listeners: [{ address: 127.0.0.1, port: 0 }]
             clusters: [{ name: web, backends: ["\(backend.address)"] }]
             routes: [{ cluster: web }]
-            admin: { port: \(adminPort) }
+            admin: { port: 0 }
             log: { format: json, level: notice }
             """, name: "sluice-json-level")
         let child = try ChildProcess.launch(SluiceProcess.binaryPath, ["run", "-c", file.path])
-        let admin = "http://127.0.0.1:\(adminPort)"
+        // Port 0 for the admin listener too; its "admin listening" line (a notice) says where.
+        #expect(await eventually(within: 30) { Self.adminPort(in: child.stderrText) != nil || !child.isRunning })
+        let admin = "http://127.0.0.1:\(Self.adminPort(in: child.stderrText) ?? 0)"
         var up = false
         let end = Date().addingTimeInterval(30)
         while !up, Date() < end, child.isRunning {
@@ -71,14 +72,13 @@ import Testing
     /// `log.level` changes with a reload (no restart): info lines appear once the file says info.
     @Test func aReloadChangesTheLevel() async throws {
         let backend = try await TestBackend.start(group: testGroup)
-        let adminPort = try await RedisServerProcess.freePort()
         func config(_ level: String) -> String {
             """
             event_loops: 1
             listeners: [{ address: 127.0.0.1, port: 0 }]
             clusters: [{ name: web, backends: ["\(backend.address)"] }]
             routes: [{ cluster: web }]
-            admin: { port: \(adminPort) }
+            admin: { port: 0 }
             reload: { watch: false }
             log: { format: json, level: \(level) }
             """
@@ -86,7 +86,9 @@ import Testing
         let file = try TemporaryFile(contents: config("notice"), name: "sluice-live-level")
         let child = try ChildProcess.launch(SluiceProcess.binaryPath, ["run", "-c", file.path])
         defer { child.kill() }
-        let admin = "http://127.0.0.1:\(adminPort)"
+        // Port 0 for the admin listener too; its "admin listening" line (a notice) says where.
+        #expect(await eventually(within: 30) { Self.adminPort(in: child.stderrText) != nil || !child.isRunning })
+        let admin = "http://127.0.0.1:\(Self.adminPort(in: child.stderrText) ?? 0)"
         var up = false
         let end = Date().addingTimeInterval(30)
         while !up, Date() < end, child.isRunning {
@@ -102,5 +104,13 @@ import Testing
         child.signal(SIGTERM)
         _ = child.waitForExit(timeout: 20)
         await backend.stop()
+    }
+
+    /// The port in the JSON "admin listening" line: `"address":"[IPv4]127.0.0.1/127.0.0.1:PORT"`.
+    static func adminPort(in log: String) -> Int? {
+        guard let line = log.split(separator: "\n").first(where: { $0.contains("\"message\":\"admin listening\"") }),
+              let range = line.range(of: "\"address\":\"") else { return nil }
+        let address = line[range.upperBound...].prefix { $0 != "\"" }
+        return address.split(separator: ":").last.flatMap { Int($0) }
     }
 }

@@ -180,7 +180,7 @@ private final class AdminHandler: ChannelInboundHandler {
         let succeeded = reloads.applied.load(ordering: .relaxed) + reloads.unchanged.load(ordering: .relaxed)
         return "{\"uptime_seconds\":\(format3(uptime)),\"requests\":\(metrics.totals.requests),\(metrics.totals.jsonFields),"
             + "\"in_flight\":\(inFlight),\"connections\":\(runtime.connections.load(ordering: .relaxed)),"
-            + "\"bytes_in\":\(metrics.bytesInTotal.load(ordering: .relaxed)),\"bytes_out\":\(metrics.bytesOutTotal.load(ordering: .relaxed)),"
+            + "\"bytes_in\":\(metrics.totals.bytesIn),\"bytes_out\":\(metrics.totals.bytesOut),"
             + "\"ratelimit\":{\"allowed\":\(allowed),\"denied\":\(denied),\"shadowed\":\(shadowed),\"store_errors\":\(storeErrors)},"
             + "\"cache\":null,"
             + "\"config\":{\"generation\":\(snapshot.generation),\"hash\":\"\(ProxyMetrics.configHash(snapshot.config))\","

@@ -18,11 +18,16 @@ enum Dashboard {
          "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'"),
     ]
 
+    // Decoded once, not per request.
+    private static let page = String(decoding: PackageResources.index_html, as: UTF8.self)
+    private static let style = String(decoding: PackageResources.dashboard_css, as: UTF8.self)
+    private static let script = String(decoding: PackageResources.dashboard_js, as: UTF8.self)
+
     static func asset(_ path: String) -> (HTTPResponseStatus, String, String) {
         switch path {
-        case "/dashboard/dashboard.css": (.ok, css, String(decoding: PackageResources.dashboard_css, as: UTF8.self))
-        case "/dashboard/dashboard.js": (.ok, javascript, String(decoding: PackageResources.dashboard_js, as: UTF8.self))
-        default: (.ok, html, String(decoding: PackageResources.index_html, as: UTF8.self))
+        case "/dashboard/dashboard.css": (.ok, css, style)
+        case "/dashboard/dashboard.js": (.ok, javascript, script)
+        default: (.ok, html, page)
         }
     }
 }

@@ -10,12 +10,9 @@ import SluiceConfig
 /// scraped, so the data path pays for nothing twice.
 final class ProxyMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
-    private let bytesIn: Counter
-    private let bytesOut: Counter
-    /// The same traffic as plain totals, for /stats (the registry's values cannot be read back).
+    /// The same traffic as plain totals, for /stats (the registry's values cannot be read
+    /// back); the byte totals are also what /metrics shows, so they are counted once.
     let totals = RequestTotals(bounds: ProxyMetrics.buckets.map { UInt64($0.nanoseconds) })
-    let bytesInTotal = ManagedAtomic<Int>(0)
-    let bytesOutTotal = ManagedAtomic<Int>(0)
     /// Request series by (route, cluster, status class), with the cluster's upstream and
     /// retry series: made once per label set, then cached here, so a request takes this one
     /// lock and a few atomics, not the registry's.
@@ -40,10 +37,6 @@ final class ProxyMetrics: Sendable {
         .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
     ]
 
-    init() {
-        bytesIn = registry.makeCounter(descriptor: Self.name("request_bytes", "total", "Request body bytes received from clients"))
-        bytesOut = registry.makeCounter(descriptor: Self.name("response_bytes", "total", "Response body bytes sent to clients"))
-    }
 
     /// One finished request (proxied, or answered by Sluice itself with `cluster` nil).
     func request(route: String?, cluster: String?, status: Int, durationNanos: UInt64, upstreamNanos: UInt64?,
@@ -59,15 +52,7 @@ final class ProxyMetrics: Sendable {
         series.duration.recordNanoseconds(Int64(clamping: durationNanos))
         if let upstreamNanos { series.upstream?.recordNanoseconds(Int64(clamping: upstreamNanos)) }
         if retries > 0 { series.retries?.increment(by: Int64(retries)) }
-        totals.record(status: status, durationNanos: durationNanos)
-        if bytesIn > 0 {
-            self.bytesIn.increment(by: Int64(bytesIn))
-            bytesInTotal.wrappingIncrement(by: bytesIn, ordering: .relaxed)
-        }
-        if bytesOut > 0 {
-            self.bytesOut.increment(by: Int64(bytesOut))
-            bytesOutTotal.wrappingIncrement(by: bytesOut, ordering: .relaxed)
-        }
+        totals.record(status: status, durationNanos: durationNanos, bytesIn: bytesIn, bytesOut: bytesOut)
     }
 
     private func makeSeries(_ key: SeriesKey, proxied: Bool) -> Series {
@@ -97,6 +82,8 @@ final class ProxyMetrics: Sendable {
             text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
             for sample in samples { text += "\(name)\(sample.labels) \(sample.value)\n" }
         }
+        family("sluice_request_bytes_total", "counter", "Request body bytes received from clients", [("", "\(totals.bytesIn)")])
+        family("sluice_response_bytes_total", "counter", "Response body bytes sent to clients", [("", "\(totals.bytesOut)")])
         family("sluice_connections_open", "gauge", "Client connections open", [("", "\(runtime.connections.load(ordering: .relaxed))")])
         let clusters = runtime.health.all
         var healthy: [(String, String)] = [], inFlight: [(String, String)] = [], ejections: [(String, String)] = []

@@ -13,13 +13,17 @@ final class RequestTotals: Sendable {
     private let buckets: [ManagedAtomic<Int>]
     private let count = ManagedAtomic<Int>(0)
     private let sumNanos = ManagedAtomic<UInt64>(0)
+    private let bytesInCount = ManagedAtomic<Int>(0)
+    private let bytesOutCount = ManagedAtomic<Int>(0)
 
     init(bounds: [UInt64]) {
         self.bounds = bounds
         buckets = bounds.map { _ in ManagedAtomic<Int>(0) }
     }
 
-    func record(status: Int, durationNanos: UInt64) {
+    func record(status: Int, durationNanos: UInt64, bytesIn: Int = 0, bytesOut: Int = 0) {
+        if bytesIn > 0 { bytesInCount.wrappingIncrement(by: bytesIn, ordering: .relaxed) }
+        if bytesOut > 0 { bytesOutCount.wrappingIncrement(by: bytesOut, ordering: .relaxed) }
         let statusClass = status / 100
         if (1...5).contains(statusClass) { statusClasses[statusClass].wrappingIncrement(ordering: .relaxed) }
         if let index = bounds.firstIndex(where: { durationNanos <= $0 }) { buckets[index].wrappingIncrement(ordering: .relaxed) }
@@ -28,6 +32,10 @@ final class RequestTotals: Sendable {
     }
 
     var requests: Int { count.load(ordering: .relaxed) }
+    /// Request and response body bytes (also /metrics' sluice_request_bytes_total and
+    /// sluice_response_bytes_total).
+    var bytesIn: Int { bytesInCount.load(ordering: .relaxed) }
+    var bytesOut: Int { bytesOutCount.load(ordering: .relaxed) }
 
     /// `"status":{...},"latency":{"buckets":[[0.001,10],...],"count":n,"sum_seconds":s}` — the
     /// buckets cumulative (Prometheus `le`), `count` also covering those over the last bound.

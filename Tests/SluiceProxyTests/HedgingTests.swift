@@ -83,13 +83,14 @@ import Testing
     }
 
     @Test func whenTheFirstTryTimesOutTheHedgeIsAwaitedNotRetried() async throws {
-        // First try: per-try timeout at 1000 ms. Hedge: sent at 600 ms, answered at 1300 ms,
-        // its own timeout at 1600 ms. So the first try is lost while the hedge is out.
-        let stuck = try await TestBackend.start(name: "stuck", helloDelay: .seconds(10), group: testGroup)
-        let late = try await TestBackend.start(name: "late", helloDelay: .milliseconds(700), group: testGroup)
+        // First try: per-try timeout at 3000 ms. Hedge: sent at 1500 ms, answered at 3500 ms,
+        // its own timeout at 4500 ms. So the first try is lost while the hedge is out, with
+        // 500 ms and more either side for a loaded machine.
+        let stuck = try await TestBackend.start(name: "stuck", helloDelay: .seconds(20), group: testGroup)
+        let late = try await TestBackend.start(name: "late", helloDelay: .milliseconds(2000), group: testGroup)
         let proxy = try await ProxyHarness.start(backends: [stuck.address, late.address]) { config in
-            config.routes[0].hedge = HedgeConfig(delay: .fixed(.milliseconds(600)))
-            config.clusters[0].retries.perTryTimeout = .milliseconds(1000)
+            config.routes[0].hedge = HedgeConfig(delay: .fixed(.milliseconds(1500)))
+            config.clusters[0].retries.perTryTimeout = .milliseconds(3000)
         }
         #expect(try Curl.run(["\(proxy.url)/hello"]).stdout == "hello from late")
         let log = proxy.errorLog.all

@@ -15,6 +15,12 @@ import Testing
         return (proxy, slow, fast)
     }
 
+    /// Which of two backends had the first try and which the hedge, from the "hedging" line.
+    static func firstAndHedge(_ proxy: ProxyHarness, _ x: TestBackend, _ y: TestBackend) -> (TestBackend, TestBackend) {
+        let hedgedToY = proxy.errorLog.all.contains { $0.hasPrefix("hedging") && $0.contains("hedge=\(y.address)") }
+        return hedgedToY ? (x, y) : (y, x)
+    }
+
     @Test func theFastBackendAnswersEveryRequestOnceTheHedgeFires() async throws {
         let (proxy, slow, fast) = try await Self.slowAndFast(slowMillis: 5000, hedge: HedgeConfig(delay: .fixed(.milliseconds(50))))
         var bodies: [String] = []
@@ -56,19 +62,25 @@ import Testing
     }
 
     @Test func theFirstTryWinsWhenItAnswersFirstAndTheHedgeIsCancelled() async throws {
-        // Both backends take 400 ms: the first try, sent 100 ms earlier, always answers first.
-        let slow = try await TestBackend.start(name: "one", helloDelay: .milliseconds(400), group: testGroup)
-        let other = try await TestBackend.start(name: "two", helloDelay: .milliseconds(400), group: testGroup)
-        let proxy = try await ProxyHarness.start(backends: [slow.address, other.address]) { config in
+        // Both backends hold their answer; the first try's is released only once the hedge is out.
+        let one = try await TestBackend.start(name: "one", gated: true, group: testGroup)
+        let two = try await TestBackend.start(name: "two", gated: true, group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [one.address, two.address]) { config in
             config.routes[0].hedge = HedgeConfig(delay: .fixed(.milliseconds(100)))
         }
-        #expect(try Curl.run(["\(proxy.url)/hello"]).stdout == "hello from one")
-        let log = proxy.errorLog.all
-        #expect(log.contains { $0.hasPrefix("hedging") })
-        #expect(!log.contains { $0.hasPrefix("hedge answered first") })
+        async let answer = Curl.runOffPool(["\(proxy.url)/hello"])
+        #expect(await eventually { one.requestCount + two.requestCount == 2 })
+        #expect(proxy.errorLog.all.contains { $0.hasPrefix("hedging") })
+        let (first, hedge) = Self.firstAndHedge(proxy, one, two)
+        first.release()
+        #expect(try await answer.stdout == "hello from \(first.name)")
+        #expect(!proxy.errorLog.all.contains { $0.hasPrefix("hedge answered first") })
+        // The cancelled hedge's upstream connection is closed, not left waiting.
+        #expect(await eventually { hedge.connectionsOpen == 0 })
+        hedge.release()
         await proxy.stop()
-        await slow.stop()
-        await other.stop()
+        await one.stop()
+        await two.stop()
     }
 
     @Test func aFailedHedgeLeavesTheFirstTryToAnswer() async throws {
@@ -83,23 +95,29 @@ import Testing
     }
 
     @Test func whenTheFirstTryTimesOutTheHedgeIsAwaitedNotRetried() async throws {
-        // First try: per-try timeout at 3000 ms. Hedge: sent at 1500 ms, answered at 3500 ms,
-        // its own timeout at 4500 ms. So the first try is lost while the hedge is out, with
-        // 500 ms and more either side for a loaded machine.
-        let stuck = try await TestBackend.start(name: "stuck", helloDelay: .seconds(20), group: testGroup)
-        let late = try await TestBackend.start(name: "late", helloDelay: .milliseconds(2000), group: testGroup)
-        let proxy = try await ProxyHarness.start(backends: [stuck.address, late.address]) { config in
-            config.routes[0].hedge = HedgeConfig(delay: .fixed(.milliseconds(1500)))
+        // The first try never answers and times out at 3 s; the hedge, sent at 2 s, is held until
+        // then and released at once: its own timeout (5 s) leaves 2 s for the release.
+        let a = try await TestBackend.start(name: "a", gated: true, group: testGroup)
+        let b = try await TestBackend.start(name: "b", gated: true, group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [a.address, b.address]) { config in
+            config.routes[0].hedge = HedgeConfig(delay: .fixed(.milliseconds(2000)))
             config.clusters[0].retries.perTryTimeout = .milliseconds(3000)
         }
-        #expect(try Curl.run(["\(proxy.url)/hello"]).stdout == "hello from late")
+        async let answer = Curl.runOffPool(["\(proxy.url)/hello"])
+        #expect(await eventually { a.requestCount + b.requestCount == 2 })
+        let (_, hedge) = Self.firstAndHedge(proxy, a, b)
+        #expect(await eventually { proxy.errorLog.all.contains { $0.hasPrefix("first try lost, waiting for the hedge") } })
+        hedge.release()
+        #expect(try await answer.stdout == "hello from \(hedge.name)")
         let log = proxy.errorLog.all
         #expect(log.contains { $0.hasPrefix("first try lost, waiting for the hedge") && $0.contains("header timeout") })
         #expect(!log.contains { $0.hasPrefix("retrying on another backend") })
         #expect(log.contains { $0.hasPrefix("hedge answered first") })
-        #expect(late.requestCount == 1 && stuck.requestCount == 1)
+        #expect(a.requestCount == 1 && b.requestCount == 1)
+        a.release()
+        b.release()
         await proxy.stop()
-        await stuck.stop()
-        await late.stop()
+        await a.stop()
+        await b.stop()
     }
 }

@@ -19,6 +19,9 @@ final class TestBackend: Sendable {
     let channel: any Channel
     /// How long `/hello` (and any path not listed) takes to answer: a slow backend of a cluster.
     let helloDelay: TimeAmount
+    /// A gated backend holds every `/hello` until `release()`: tests order events by it, not by
+    /// timing that a loaded machine can upset.
+    private let gate: NIOLockedValueBox<[@Sendable () -> Void]?>
     private let accepted = ManagedAtomic(0)
     private let open = ManagedAtomic(0)
     private let requests = ManagedAtomic(0)
@@ -36,15 +39,32 @@ final class TestBackend: Sendable {
     var streamedBytes: Int { streamed.load(ordering: .relaxed) }
     var lastRequestHead: HTTPRequestHead? { lastHead.withLockedValue { $0 } }
 
-    private init(name: String, channel: any Channel, helloDelay: TimeAmount) {
+    private init(name: String, channel: any Channel, helloDelay: TimeAmount, gated: Bool) {
         self.name = name
         self.channel = channel
         self.helloDelay = helloDelay
+        self.gate = NIOLockedValueBox(gated ? [] : nil)
+    }
+
+    /// Answers every held `/hello`, and from now on answers at once.
+    func release() {
+        let held = gate.withLockedValue { held in defer { held = nil }; return held ?? [] }
+        for answer in held { answer() }
+    }
+
+    /// Runs `answer` now, or holds it while the gate is closed.
+    fileprivate func whenOpen(_ answer: @escaping @Sendable () -> Void) {
+        let now = gate.withLockedValue { held -> Bool in
+            guard held != nil else { return true }
+            held!.append(answer)
+            return false
+        }
+        if now { answer() }
     }
 
     /// `port` 0 lets the OS choose; a fixed one restarts a killed backend where it was.
     static func start(name: String = "backend", port: Int = 0, helloDelay: TimeAmount = .zero,
-                      group: any EventLoopGroup) async throws -> TestBackend {
+                      gated: Bool = false, group: any EventLoopGroup) async throws -> TestBackend {
         let box = NIOLockedValueBox<TestBackend?>(nil)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -68,7 +88,7 @@ final class TestBackend: Sendable {
                 }
             }
             .bind(host: "127.0.0.1", port: port).get()
-        let backend = TestBackend(name: name, channel: channel, helloDelay: helloDelay)
+        let backend = TestBackend(name: name, channel: channel, helloDelay: helloDelay, gated: gated)
         box.withLockedValue { $0 = backend }
         return backend
     }
@@ -192,11 +212,15 @@ private final class BackendHandler: ChannelInboundHandler {
         case "/reset":
             context.close(promise: nil)
         default:
-            guard backend.helloDelay > .zero else { return simple(context, "hello from \(backend.name)") }
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            context.eventLoop.scheduleTask(in: backend.helloDelay) {
-                let (handler, context) = bound.value
-                handler.simple(context, "hello from \(handler.backend.name)")
+            let loop = context.eventLoop
+            let delay = backend.helloDelay
+            backend.whenOpen {
+                loop.execute {
+                    let (handler, context) = bound.value
+                    guard delay > .zero else { return handler.simple(context, "hello from \(handler.backend.name)") }
+                    loop.assumeIsolated().scheduleTask(in: delay) { handler.simple(context, "hello from \(handler.backend.name)") }
+                }
             }
         }
     }

@@ -17,7 +17,7 @@ import Testing
         // curl's -X HEAD would wait for the body Content-Length announces; -I does not.
         var arguments = method == "HEAD" ? ["-I", "http://127.0.0.1:\(port)\(path)"] : ["-i", "-X", method, "http://127.0.0.1:\(port)\(path)"]
         if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
-        return Curl.parse(try await Curl.runOffPool(arguments).stdout)
+        return Curl.parse(try await Curl.run(arguments).stdout)
     }
 
     @Test func healthReadinessAndStatus() async throws {

@@ -25,15 +25,6 @@ import Testing
     }
 
     /// Polls `condition` every 20 ms for at most `seconds`.
-    static func eventually(within seconds: Double = 10, _ condition: () -> Bool) async throws -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
-    }
-
     @Test func killedBackendIsEjectedAndNoIdempotentRequestFails() async throws {
         let (proxy, backends) = try await Self.cluster(3)
         let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
@@ -67,10 +58,10 @@ import Testing
         }
         let port = backends[1].port
         await backends[1].kill()
-        #expect(try await Self.eventually { proxy.errorLog.all.contains { $0.hasPrefix("backend failed its health check") } })
-        for _ in 0..<6 { #expect(try Curl.run(["\(proxy.url)/hello"]).stdout == "hello from a") }
+        #expect(await eventually { proxy.errorLog.all.contains { $0.hasPrefix("backend failed its health check") } })
+        for _ in 0..<6 { #expect(try await Curl.run(["\(proxy.url)/hello"]).stdout == "hello from a") }
         let revived = try await TestBackend.start(name: "b-again", port: port, group: testGroup)
-        #expect(try await Self.eventually { proxy.errorLog.all.contains { $0.hasPrefix("backend passed its health check again") } })
+        #expect(await eventually { proxy.errorLog.all.contains { $0.hasPrefix("backend passed its health check again") } })
         // With rise 1 / fall 1 and 50 ms checks, a loaded machine can fail a check of the
         // revived backend again for a moment: ask until it answers (bounded), as it must.
         let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
@@ -88,17 +79,17 @@ import Testing
         let (proxy, backends) = try await Self.cluster(2)
         // Round robin sends the first request to a: hold it there, then drain a.
         async let slow = Curl.run(["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(proxy.url)/slow?ms=3000"])
-        #expect(try await Self.eventually { backends[0].requestCount == 1 })
+        #expect(await eventually { backends[0].requestCount == 1 })
         let health = proxy.server.runtime.health.health(for: proxy.server.snapshot.config.clusters[0])
         health.backends[0].draining.store(true, ordering: .relaxed)
-        for _ in 0..<4 { #expect(try Curl.run(["\(proxy.url)/hello"]).stdout == "hello from b") }
+        for _ in 0..<4 { #expect(try await Curl.run(["\(proxy.url)/hello"]).stdout == "hello from b") }
         #expect(try await slow.stdout == "200")
         await Self.stop(proxy, backends)
     }
 
     @Test func drainInConfigAndNothingLeftIs503WithRetryAfter() async throws {
         let (proxy, backends) = try await Self.cluster(1) { config in config.clusters[0].backends[0].drain = true }
-        let out = Curl.parse(try Curl.run(["-i", "\(proxy.url)/hello"]).stdout)
+        let out = Curl.parse(try await Curl.run(["-i", "\(proxy.url)/hello"]).stdout)
         #expect(out.status == 503)
         #expect(out.headers["retry-after"] == "1")
         #expect(backends[0].requestCount == 0)
@@ -112,11 +103,11 @@ import Testing
         let proxy = try await ProxyHarness.start(backends: ["127.0.0.1:\(failing.localAddress!.port!)", good.address]) { config in
             config.clusters[0].outlierDetection.consecutive5xx = 0  // keep the failing one in rotation
         }
-        for _ in 0..<6 { #expect(try Curl.run(["\(proxy.url)/hello"]).stdout == "hello from good") }
+        for _ in 0..<6 { #expect(try await Curl.run(["\(proxy.url)/hello"]).stdout == "hello from good") }
         // A POST is not idempotent: whichever backend it meets answers it.
         var postStatuses: Set<String> = []
         for _ in 0..<6 {
-            postStatuses.insert(try Curl.run(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-d", "x", "\(proxy.url)/sink"]).stdout)
+            postStatuses.insert(try await Curl.run(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-d", "x", "\(proxy.url)/sink"]).stdout)
         }
         #expect(postStatuses == ["200", "503"])
         await proxy.stop()
@@ -128,7 +119,7 @@ import Testing
         let good = try await TestBackend.start(name: "good", group: testGroup)
         let proxy = try await ProxyHarness.start(backends: ["127.0.0.1:\(closedPort())", good.address])
         for _ in 0..<4 {
-            #expect(try Curl.run(["-s", "-X", "POST", "--data-binary", "0123456789", "\(proxy.url)/sink"]).stdout == "10")
+            #expect(try await Curl.run(["-s", "-X", "POST", "--data-binary", "0123456789", "\(proxy.url)/sink"]).stdout == "10")
         }
         await proxy.stop()
         await good.stop()
@@ -143,7 +134,7 @@ import Testing
         for round in 0..<3 {
             for user in 0..<12 {
                 _ = round
-                let body = try Curl.run(["-H", "X-User: user-\(user)", "\(proxy.url)/hello"]).stdout
+                let body = try await Curl.run(["-H", "X-User: user-\(user)", "\(proxy.url)/hello"]).stdout
                 byUser["user-\(user)", default: []].insert(body)
             }
         }
@@ -159,13 +150,13 @@ import Testing
         // A response that stalls midway holds the only slot for as long as the test wants.
         let held = try await ClientBootstrap(group: testGroup).connect(host: "127.0.0.1", port: proxy.port).get()
         try await held.writeAndFlush(held.allocator.buffer(string: "GET /stall HTTP/1.1\r\nHost: t\r\n\r\n"))
-        #expect(try await Self.eventually { backends[0].requestCount == 1 })
-        let out = Curl.parse(try Curl.run(["-i", "\(proxy.url)/hello"]).stdout)
+        #expect(await eventually { backends[0].requestCount == 1 })
+        let out = Curl.parse(try await Curl.run(["-i", "\(proxy.url)/hello"]).stdout)
         #expect(out.status == 503)
         // The client leaving ends its exchange and frees the slot.
         try await held.close()
-        #expect(try await Self.eventually {
-            (try? Curl.run(["\(proxy.url)/hello"]).stdout) == "hello from a"
+        #expect(await eventually {
+            (try? await Curl.run(["\(proxy.url)/hello"]).stdout) == "hello from a"
         })
         await Self.stop(proxy, backends)
     }

@@ -11,7 +11,7 @@ import Testing
         let proxy = try await ProxyHarness.start(backends: backends.map(\.address))
         var seen: [String] = []
         for _ in 0..<6 {
-            let out = try Curl.run(["\(proxy.url)/hello"])
+            let out = try await Curl.run(["\(proxy.url)/hello"])
             seen.append(out.stdout)
         }
         #expect(seen == ["hello from b1", "hello from b2", "hello from b3", "hello from b1", "hello from b2", "hello from b3"])
@@ -70,11 +70,11 @@ import Testing
         try await withProxy(configure: { config in
             config.clusters[0].pool = PoolConfig(maxIdle: 4, idleTimeout: .milliseconds(200))
         }) { proxy, backend in
-            let first = try Curl.run(["\(proxy.url)/hello"])
+            let first = try await Curl.run(["\(proxy.url)/hello"])
             #expect(first.stdout == "hello from backend")
             #expect(await eventually { backend.connectionsOpen == 0 })
             // A new request after the pool let go opens a fresh connection and succeeds.
-            let second = try Curl.run(["\(proxy.url)/hello"])
+            let second = try await Curl.run(["\(proxy.url)/hello"])
             #expect(second.stdout == "hello from backend")
             #expect(backend.connectionsAccepted == 2)
         }
@@ -146,9 +146,9 @@ import Testing
     @Test func curlChunkedUploadAndDownload() async throws {
         try await withProxy { proxy, backend in
             let file = try TemporaryFile(contents: String(repeating: "abc", count: 50_000))
-            let upload = try Curl.run(["-H", "Transfer-Encoding: chunked", "--data-binary", "@\(file.path)", "\(proxy.url)/sink"])
+            let upload = try await Curl.run(["-H", "Transfer-Encoding: chunked", "--data-binary", "@\(file.path)", "\(proxy.url)/sink"])
             #expect(upload.stdout == "150000")
-            let download = try Curl.run(["\(proxy.url)/stream?bytes=300000&chunked=1"])
+            let download = try await Curl.run(["\(proxy.url)/stream?bytes=300000&chunked=1"])
             #expect(download.stdout.utf8.count == 300_000)
         }
     }

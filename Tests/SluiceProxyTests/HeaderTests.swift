@@ -87,7 +87,7 @@ import Testing
 
     @Test func accessLogLineHasEveryField() async throws {
         try await withProxy { proxy, backend in
-            _ = try Curl.run(["--data-binary", "12345", "\(proxy.url)/sink?x=1"])
+            _ = try await Curl.run(["--data-binary", "12345", "\(proxy.url)/sink?x=1"])
             #expect(await eventually { !proxy.accessLog.all.isEmpty })
             let line = try #require(proxy.accessLog.all.first)
             for key in ["\"time\":\"", "\"client\":\"127.0.0.1\"", "\"method\":\"POST\"", "\"path\":\"/sink?x=1\"", "\"status\":200",
@@ -101,7 +101,7 @@ import Testing
 
     @Test func plainAccessLogFormat() async throws {
         try await withProxy(configure: { $0.accessLog.format = .plain }) { proxy, backend in
-            _ = try Curl.run(["\(proxy.url)/hello"])
+            _ = try await Curl.run(["\(proxy.url)/hello"])
             #expect(await eventually { !proxy.accessLog.all.isEmpty })
             let line = try #require(proxy.accessLog.all.first)
             #expect(line.hasPrefix("127.0.0.1 ["))

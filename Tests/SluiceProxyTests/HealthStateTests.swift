@@ -48,11 +48,11 @@ import Testing
         let proxy = try await ProxyHarness.start(backends: [open.address, "127.0.0.1:\(closedPort())"]) { config in
             config.clusters[0].healthCheck = HealthCheckConfig(kind: .tcp, interval: .milliseconds(50), jitter: .zero, rise: 1, fall: 1)
         }
-        #expect(try await BalancingEndToEndTests.eventually {
+        #expect(await eventually {
             proxy.errorLog.all.contains { $0.hasPrefix("backend failed its health check") && $0.contains("connect failed") }
         })
         // Probes reach the open backend as bare connections.
-        #expect(try await BalancingEndToEndTests.eventually { open.connectionsAccepted >= 2 })
+        #expect(await eventually { open.connectionsAccepted >= 2 })
         let health = proxy.server.runtime.health.health(for: proxy.server.snapshot.config.clusters[0])
         #expect(health.backends[0].activelyHealthy.load(ordering: .relaxed) == true)
         #expect(health.backends[1].activelyHealthy.load(ordering: .relaxed) == false)

@@ -9,9 +9,9 @@ import Testing
     @Test func headerBytesOverLimitIs431() async throws {
         try await withProxy(configure: { $0.limits.maxHeaderBytes = 2048 }) { proxy, backend in
             let big = String(repeating: "a", count: 3000)
-            let refused = Curl.parse(try Curl.run(["-i", "-H", "X-Big: \(big)", "\(proxy.url)/hello"]).stdout)
+            let refused = Curl.parse(try await Curl.run(["-i", "-H", "X-Big: \(big)", "\(proxy.url)/hello"]).stdout)
             #expect(refused.status == 431)
-            let fine = try Curl.run(["-H", "X-Small: \(String(repeating: "a", count: 1000))", "\(proxy.url)/hello"])
+            let fine = try await Curl.run(["-H", "X-Small: \(String(repeating: "a", count: 1000))", "\(proxy.url)/hello"])
             #expect(fine.stdout == "hello from backend")
             #expect(backend.requestCount == 1)
         }
@@ -20,26 +20,26 @@ import Testing
     @Test func headerCountOverLimitIs431() async throws {
         try await withProxy(configure: { $0.limits.maxHeaderCount = 10 }) { proxy, backend in
             let many = (0..<12).flatMap { ["-H", "X-H\($0): v"] }
-            let refused = Curl.parse(try Curl.run(["-i"] + many + ["\(proxy.url)/hello"]).stdout)
+            let refused = Curl.parse(try await Curl.run(["-i"] + many + ["\(proxy.url)/hello"]).stdout)
             #expect(refused.status == 431)
             #expect(["more than 10 header fields\n", "request header fields too large\n"].contains(refused.body))
-            let fine = try Curl.run(Array(many.prefix(8)) + ["\(proxy.url)/hello"])
+            let fine = try await Curl.run(Array(many.prefix(8)) + ["\(proxy.url)/hello"])
             #expect(fine.stdout == "hello from backend")
         }
     }
 
     @Test func uriOverLimitIs414() async throws {
         try await withProxy(configure: { $0.limits.maxURIBytes = 100 }) { proxy, backend in
-            let refused = Curl.parse(try Curl.run(["-i", "\(proxy.url)/\(String(repeating: "p", count: 200))"]).stdout)
+            let refused = Curl.parse(try await Curl.run(["-i", "\(proxy.url)/\(String(repeating: "p", count: 200))"]).stdout)
             #expect(refused.status == 414)
-            #expect(try Curl.run(["\(proxy.url)/hello"]).stdout == "hello from backend")
+            #expect(try await Curl.run(["\(proxy.url)/hello"]).stdout == "hello from backend")
         }
     }
 
     @Test func declaredBodyOverLimitIs413BeforeAnyUpstreamWork() async throws {
         try await withProxy(configure: { $0.routes[0].limits.maxBodyBytes = 1000 }) { proxy, backend in
             let file = try TemporaryFile(contents: String(repeating: "b", count: 2000))
-            let refused = Curl.parse(try Curl.run(["-i", "--data-binary", "@\(file.path)", "\(proxy.url)/sink"]).stdout)
+            let refused = Curl.parse(try await Curl.run(["-i", "--data-binary", "@\(file.path)", "\(proxy.url)/sink"]).stdout)
             #expect(refused.status == 413)
             #expect(refused.body == "request body larger than 1000 bytes\n")
             #expect(backend.requestCount == 0)

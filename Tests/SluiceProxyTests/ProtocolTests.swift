@@ -54,7 +54,7 @@ import Testing
             #expect(result.text.lowercased().contains("connection: close\r\n"))
             #expect(result.closedByServer)
             // The upstream connection is still pooled: a client's close is not the backend's.
-            #expect(try Curl.run(["\(proxy.url)/hello"]).stdout == "hello from backend")
+            #expect(try await Curl.run(["\(proxy.url)/hello"]).stdout == "hello from backend")
             #expect(backend.connectionsAccepted == 1)
         }
     }
@@ -124,12 +124,12 @@ import Testing
             ]
         }
         for path in ["/public/../admin/x", "/public/%2e%2e/admin/x", "/public//..//admin/x"] {
-            let out = try Curl.run(["--path-as-is", "\(proxy.url)\(path)"])
+            let out = try await Curl.run(["--path-as-is", "\(proxy.url)\(path)"])
             #expect(out.stdout == "hello from admin", "\(path)")
             #expect(admin.lastRequestHead?.uri == path)
         }
         #expect(publicSite.requestCount == 0)
-        let climb = Curl.parse(try Curl.run(["-i", "--path-as-is", "\(proxy.url)/../etc/passwd"]).stdout)
+        let climb = Curl.parse(try await Curl.run(["-i", "--path-as-is", "\(proxy.url)/../etc/passwd"]).stdout)
         #expect(climb.status == 400)
         await proxy.stop()
         await publicSite.stop()
@@ -151,11 +151,11 @@ import Testing
                 RouteConfig(name: "writes", match: RouteMatch(host: "api.test", pathPrefix: "/v1", method: "POST"), cluster: "writes"),
             ]
         }
-        func who(_ args: [String]) throws -> String { try Curl.run(args).stdout }
-        #expect(try who(["\(proxy.url)/v1/x"]) == "hello from web")
-        #expect(try who(["-H", "Host: API.test:80", "\(proxy.url)/v1/x"]) == "hello from api")
-        #expect(try who(["-H", "Host: api.test", "-X", "POST", "\(proxy.url)/v1/x"]) == "hello from writes")
-        #expect(try who(["-H", "Host: api.test", "\(proxy.url)/v2"]) == "hello from web")
+        func who(_ args: [String]) async throws -> String { try await Curl.run(args).stdout }
+        #expect(try await who(["\(proxy.url)/v1/x"]) == "hello from web")
+        #expect(try await who(["-H", "Host: API.test:80", "\(proxy.url)/v1/x"]) == "hello from api")
+        #expect(try await who(["-H", "Host: api.test", "-X", "POST", "\(proxy.url)/v1/x"]) == "hello from writes")
+        #expect(try await who(["-H", "Host: api.test", "\(proxy.url)/v2"]) == "hello from web")
         await proxy.stop()
         for b in [web, api, writes] { await b.stop() }
     }

@@ -168,7 +168,7 @@ import Testing
             #expect(removed.result == .applied && removed.changes.contains("listeners: 0 bound, 1 draining"), "\(removed)")
             #expect(proxy.server.listenerAddresses["second"] == nil)
             // The removed listener stops accepting.
-            #expect(await eventually { (try? Curl.run(["-s", "-o", "/dev/null", "http://127.0.0.1:\(second)/"]).status) != 0 })
+            #expect(await eventually { (try? await Curl.run(["-s", "-o", "/dev/null", "http://127.0.0.1:\(second)/"]).status) != 0 })
         }
     }
 
@@ -232,7 +232,7 @@ import Testing
             let applied = try await AdminTests.admin(proxy, "/reload", token: "reload-token", method: "POST")
             #expect(applied.status == 200 && applied.headers["content-type"] == "application/json")
             #expect(applied.body.hasPrefix("{\"result\":\"applied\",\"generation\":2,\"changes\":[\"routes: changed all\"]"), "\(applied.body)")
-            #expect(try Curl.run(["-s", proxy.url + "/"]).stdout == "hello from b")
+            #expect(try await Curl.run(["-s", proxy.url + "/"]).stdout == "hello from b")
             let status = try await AdminTests.admin(proxy, "/status", token: "reload-token")
             #expect(status.body.contains("\"generation\":2,\"last_reload\":{\"result\":\"applied\""), "\(status.body)")
 

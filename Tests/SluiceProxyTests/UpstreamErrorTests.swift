@@ -8,7 +8,7 @@ import Testing
 @Suite struct UpstreamErrorTests {
     @Test func refusedConnectionIs502() async throws {
         let proxy = try await ProxyHarness.start(backends: ["127.0.0.1:\(closedPort())"])
-        let out = Curl.parse(try Curl.run(["-i", "\(proxy.url)/x"]).stdout)
+        let out = Curl.parse(try await Curl.run(["-i", "\(proxy.url)/x"]).stdout)
         #expect(out.status == 502)
         #expect(out.body.hasPrefix("upstream connect failed to 127.0.0.1:"))
         #expect(proxy.errorLog.all.contains { $0.hasPrefix("upstream connect failed") })
@@ -21,7 +21,7 @@ import Testing
         let proxy = try await ProxyHarness.start(backends: ["127.0.0.1:\(blackhole.port)"]) { config in
             config.timeouts.upstreamConnect = .milliseconds(300)
         }
-        let out = Curl.parse(try Curl.run(["-i", "\(proxy.url)/x"]).stdout)
+        let out = Curl.parse(try await Curl.run(["-i", "\(proxy.url)/x"]).stdout)
         #expect(out.status == 504)
         #expect(out.body == "upstream connect timeout to 127.0.0.1:\(blackhole.port)\n")
         await proxy.stop()
@@ -30,14 +30,17 @@ import Testing
 
     @Test func responseHeaderTimeoutIs504() async throws {
         try await withProxy(configure: { config in
-            config.routes[0].timeouts.upstreamHeader = .milliseconds(300)
+            // Only /slow has the short timeout: a loaded machine may take 300 ms for /hello too.
+            var slow = RouteConfig(name: "slow", match: RouteMatch(pathPrefix: "/slow"), cluster: "main")
+            slow.timeouts.upstreamHeader = .milliseconds(300)
+            config.routes.insert(slow, at: 0)
             config.clusters[0].retries.maxRetries = 0  // a retry would be a third connection
         }) { proxy, backend in
-            let out = Curl.parse(try Curl.run(["-i", "\(proxy.url)/slow?ms=5000"]).stdout)
+            let out = Curl.parse(try await Curl.run(["-i", "\(proxy.url)/slow?ms=5000"]).stdout)
             #expect(out.status == 504)
             #expect(out.body.hasPrefix("upstream response header timeout"))
             // The connection that timed out is not reused: the next request gets a fresh one.
-            #expect(try Curl.run(["\(proxy.url)/hello"]).stdout == "hello from backend")
+            #expect(try await Curl.run(["\(proxy.url)/hello"]).stdout == "hello from backend")
             #expect(backend.connectionsAccepted == 2)
         }
     }
@@ -46,7 +49,7 @@ import Testing
         try await withProxy(configure: { config in
             config.timeouts.upstreamIdle = .milliseconds(300)
         }) { proxy, backend in
-            let out = try Curl.run(["-i", "\(proxy.url)/stall"])
+            let out = try await Curl.run(["-i", "\(proxy.url)/stall"])
             // The head and the first bytes went out; the rest never comes, so curl sees a short body.
             #expect(out.status == 18)
             #expect(out.stdout.hasPrefix("HTTP/1.1 200 OK"))
@@ -57,7 +60,7 @@ import Testing
 
     @Test func resetBeforeResponseIs502() async throws {
         try await withProxy { proxy, backend in
-            let out = Curl.parse(try Curl.run(["-i", "\(proxy.url)/reset"]).stdout)
+            let out = Curl.parse(try await Curl.run(["-i", "\(proxy.url)/reset"]).stdout)
             #expect(out.status == 502)
             #expect(out.body == "upstream \(backend.address) closed the connection\n")
         }
@@ -66,7 +69,7 @@ import Testing
     @Test func malformedResponseIs502() async throws {
         let raw = try await RawBackend.start(reply: "HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n", group: testGroup)
         let proxy = try await ProxyHarness.start(backends: ["127.0.0.1:\(raw.localAddress!.port!)"])
-        let out = Curl.parse(try Curl.run(["-i", "\(proxy.url)/x"]).stdout)
+        let out = Curl.parse(try await Curl.run(["-i", "\(proxy.url)/x"]).stdout)
         #expect(out.status == 502)
         #expect(out.body.hasPrefix("invalid response from upstream"))
         await proxy.stop()
@@ -75,7 +78,7 @@ import Testing
 
     @Test func emptyClusterIs503WithRetryAfter() async throws {
         let proxy = try await ProxyHarness.start(backends: [])
-        let out = Curl.parse(try Curl.run(["-i", "\(proxy.url)/x"]).stdout)
+        let out = Curl.parse(try await Curl.run(["-i", "\(proxy.url)/x"]).stdout)
         #expect(out.status == 503)
         #expect(out.headers["retry-after"] == "1")
         #expect(out.body == "no backend available in cluster main\n")

@@ -4,7 +4,7 @@ import Testing
 /// The real `sluice` binary's command line: `check` (exit codes, exact issue lines), `run`
 /// with a missing file, `--version` and `--help`.
 @Suite struct CheckCommandTests {
-    @Test func validFilePassesCheck() throws {
+    @Test func validFilePassesCheck() async throws {
         let file = try TemporaryFile(contents: """
             listeners:
               - name: main
@@ -17,22 +17,22 @@ import Testing
             routes:
               - cluster: web
             """, name: "sluice-check-valid")
-        let result = try SluiceProcess.check(configPath: file.path)
+        let result = try await SluiceProcess.check(configPath: file.path)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout == "\(file.path): ok (1 listeners, 1 clusters, 1 routes)\n")
         #expect(result.stderr.isEmpty)
     }
 
-    @Test func exampleFilePassesCheck() throws {
+    @Test func exampleFilePassesCheck() async throws {
         let path = SluiceProcess.packageRoot + "/sluice.example.yaml"
         #expect(FileManager.default.fileExists(atPath: path))
-        let result = try SluiceProcess.check(configPath: path)
+        let result = try await SluiceProcess.check(configPath: path)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.hasPrefix("\(path): ok ("), "stdout: \(result.stdout)")
         #expect(result.stdout == "\(path): ok (1 listeners, 2 clusters, 3 routes)\n")
     }
 
-    @Test func invalidFileFailsWithExactIssueLines() throws {
+    @Test func invalidFileFailsWithExactIssueLines() async throws {
         let file = try TemporaryFile(contents: """
             listeners:
               - adress: 127.0.0.1
@@ -42,7 +42,7 @@ import Testing
             routes:
               - cluster: nope
             """, name: "sluice-check-invalid")
-        let result = try SluiceProcess.check(configPath: file.path)
+        let result = try await SluiceProcess.check(configPath: file.path)
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty, "stdout: \(result.stdout)")
         let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
@@ -52,17 +52,17 @@ import Testing
         ])
     }
 
-    @Test func checkOfMissingFileFails() throws {
+    @Test func checkOfMissingFileFails() async throws {
         let path = NSTemporaryDirectory() + "sluice-missing-\(UInt64.random(in: 0...UInt64.max)).yaml"
-        let result = try SluiceProcess.check(configPath: path)
+        let result = try await SluiceProcess.check(configPath: path)
         #expect(result.status == 1)
         #expect(result.stderr == "\(path): (root): cannot read file: No such file or directory\n")
     }
 
-    @Test func runWithMissingFileExitsOneNamingTheFile() throws {
+    @Test func runWithMissingFileExitsOneNamingTheFile() async throws {
         let path = "/nonexistent.yaml"
         #expect(!FileManager.default.fileExists(atPath: path))
-        let result = try SluiceProcess.run(["run", "-c", path])
+        let result = try await SluiceProcess.run(["run", "-c", path])
         #expect(result.status == 1)
         #expect(result.stderr.contains(path), "stderr: \(result.stderr)")
         #expect(result.stderr.contains("\(path): (root): cannot read file: No such file or directory"), "stderr: \(result.stderr)")
@@ -70,14 +70,14 @@ import Testing
         #expect(!result.stderr.contains("listening"))
     }
 
-    @Test func versionPrintsVersion() throws {
-        let result = try SluiceProcess.run(["--version"])
+    @Test func versionPrintsVersion() async throws {
+        let result = try await SluiceProcess.run(["--version"])
         #expect(result.status == 0)
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
     }
 
-    @Test func helpListsSubcommands() throws {
-        let result = try SluiceProcess.run(["--help"])
+    @Test func helpListsSubcommands() async throws {
+        let result = try await SluiceProcess.run(["--help"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let subcommands = result.stdout.components(separatedBy: "SUBCOMMANDS:").dropFirst().first ?? ""
         #expect(!subcommands.isEmpty, "stdout: \(result.stdout)")

@@ -24,7 +24,7 @@ import Testing
             try await Task.sleep(nanoseconds: 20_000_000)
         }
         child.signal(SIGTERM)
-        _ = child.waitForExit(timeout: 20)
+        _ = await child.exited(within: 20)
         let lines = child.stderrText.split(separator: "\n").map(String.init)
         // --log-level info wins over log.level warning, so the info line "listening" is there.
         #expect(lines.contains { $0.contains("\"level\":\"info\"") && $0.contains("\"message\":\"listening\"") })
@@ -54,15 +54,15 @@ import Testing
         var up = false
         let end = Date().addingTimeInterval(30)
         while !up, Date() < end, child.isRunning {
-            up = (try? Curl.run(["-o", "/dev/null", "-w", "%{http_code}", "\(admin)/readyz"], timeoutSeconds: 2).stdout) == "200"
+            up = (try? await Curl.run(["-o", "/dev/null", "-w", "%{http_code}", "\(admin)/readyz"], timeoutSeconds: 2).stdout) == "200"
             if !up { try await Task.sleep(nanoseconds: 50_000_000) }
         }
         #expect(up, "stderr: \(child.stderrText)")
-        let drained = try Curl.run(["-X", "POST", "\(admin)/clusters/web/backends/\(backend.address)/drain"])
+        let drained = try await Curl.run(["-X", "POST", "\(admin)/clusters/web/backends/\(backend.address)/drain"])
         #expect(drained.stdout.contains("\"draining\":true"))
         #expect(await eventually { child.stderrText.contains("backend drained by admin") })
         child.signal(SIGTERM)
-        _ = child.waitForExit(timeout: 20)
+        _ = await child.exited(within: 20)
         let lines = child.stderrText.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.contains("\"level\":\"notice\"") && $0.contains("\"message\":\"backend drained by admin\"") })
         #expect(!lines.contains { $0.contains("\"level\":\"info\"") }, "\(lines)")
@@ -92,17 +92,17 @@ import Testing
         var up = false
         let end = Date().addingTimeInterval(30)
         while !up, Date() < end, child.isRunning {
-            up = (try? await Curl.runOffPool(["-o", "/dev/null", "-w", "%{http_code}", "\(admin)/readyz"], timeoutSeconds: 2).stdout) == "200"
+            up = (try? await Curl.run(["-o", "/dev/null", "-w", "%{http_code}", "\(admin)/readyz"], timeoutSeconds: 2).stdout) == "200"
             if !up { try await Task.sleep(nanoseconds: 50_000_000) }
         }
         #expect(up, "stderr: \(child.stderrText)")
         #expect(!child.stderrText.contains("\"level\":\"info\""))
         try config("info").write(toFile: file.path, atomically: true, encoding: .utf8)
-        #expect(try await Curl.runOffPool(["-X", "POST", "\(admin)/reload"]).stdout.contains("\"result\":\"applied\""))
-        #expect(try await Curl.runOffPool(["-X", "POST", "\(admin)/reload"]).stdout.contains("\"result\":\"unchanged\""))
+        #expect(try await Curl.run(["-X", "POST", "\(admin)/reload"]).stdout.contains("\"result\":\"applied\""))
+        #expect(try await Curl.run(["-X", "POST", "\(admin)/reload"]).stdout.contains("\"result\":\"unchanged\""))
         #expect(await eventually { child.stderrText.contains("\"level\":\"info\"") && child.stderrText.contains("reload: configuration unchanged") })
         child.signal(SIGTERM)
-        _ = child.waitForExit(timeout: 20)
+        _ = await child.exited(within: 20)
         await backend.stop()
     }
 

@@ -24,7 +24,7 @@ struct PrivilegeDropTests {
         #expect(ids("Gid:") == [nogroup, nogroup, nogroup, nogroup])
         // Root's supplementary groups are gone: only nobody's own remain.
         #expect(ids("Groups:")?.contains(0) == false)
-        #expect(try await Curl.runOffPool(["-s", sluice.url + "/"]).stdout == "hello from backend")
+        #expect(try await Curl.run(["-s", sluice.url + "/"]).stdout == "hello from backend")
         sluice.signal(SIGTERM)
         #expect(await sluice.exit(within: 20) == 0)
         await backend.stop()
@@ -33,7 +33,7 @@ struct PrivilegeDropTests {
     @Test func anUnknownUserStopsTheStart() async throws {
         let backend = try await TestBackend.start(group: testGroup)
         let file = try TemporaryFile(contents: SluiceProcess.oneBackendConfig(backend: backend, extra: "user: no-such-user-here"))
-        let result = try SluiceProcess.run(["run", "-c", file.path], timeout: 30)
+        let result = try await SluiceProcess.run(["run", "-c", file.path], timeout: 30)
         #expect(result.status != 0)
         #expect(result.stderr.contains("no such user \"no-such-user-here\""), "\(result.stderr)")
         await backend.stop()

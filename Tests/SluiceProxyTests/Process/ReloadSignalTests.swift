@@ -14,19 +14,19 @@ import Testing
         let quiet = "reload: {watch: false}"
         let sluice = try await SluiceProcess.start(configYAML: SluiceProcess.oneBackendConfig(backend: first, extra: quiet))
         defer { sluice.terminate() }
-        #expect(try Curl.run(["-s", sluice.url + "/"]).stdout == "hello from first")
+        #expect(try await Curl.run(["-s", sluice.url + "/"]).stdout == "hello from first")
 
         try SluiceProcess.oneBackendConfig(backend: second, extra: quiet).write(toFile: sluice.configPath, atomically: true, encoding: .utf8)
         sluice.signal(SIGHUP)
         #expect(await eventually(within: 20) { sluice.stderrText.contains("configuration reloaded") })
-        #expect(try Curl.run(["-s", sluice.url + "/"]).stdout == "hello from second")
+        #expect(try await Curl.run(["-s", sluice.url + "/"]).stdout == "hello from second")
 
         try "routes: [{cluster: missing}]\n".write(toFile: sluice.configPath, atomically: true, encoding: .utf8)
         sluice.signal(SIGHUP)
         #expect(await eventually(within: 20) { sluice.stderrText.contains("reload failed") })
         #expect(sluice.stderrText.contains("routes[0].cluster"))
         #expect(sluice.isRunning)
-        #expect(try Curl.run(["-s", sluice.url + "/"]).stdout == "hello from second")
+        #expect(try await Curl.run(["-s", sluice.url + "/"]).stdout == "hello from second")
 
         sluice.signal(SIGTERM)
         #expect(await sluice.exit(within: 20) == 0)

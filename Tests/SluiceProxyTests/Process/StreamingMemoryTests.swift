@@ -38,7 +38,7 @@ import Testing
 
     /// `curl -o /dev/null` of `/stream?bytes=N`: status, size_download and time.
     static func download(_ sluice: SluiceProcess, bytes: Int) async throws -> Transfer {
-        let output = try await Curl.runOffPool([
+        let output = try await Curl.run([
             "-o", "/dev/null",
             "-w", "%{http_code} %{size_download} %{time_total}",
             "\(sluice.url)/stream?bytes=\(bytes)",
@@ -56,7 +56,7 @@ import Testing
     /// `curl -T FILE -X POST /sink` (streamed from the file, no 100-continue): the backend
     /// answers with the byte count it received.
     static func upload(_ sluice: SluiceProcess, file: String) async throws -> Transfer {
-        let output = try await Curl.runOffPool([
+        let output = try await Curl.run([
             "-T", file, "-X", "POST", "-H", "Expect:",
             "-w", "\n%{http_code} %{size_upload} %{time_total}",
             "\(sluice.url)/sink",

@@ -92,7 +92,7 @@ import Testing
         #expect(await instances[2].exit(within: 20) == 0)
         // The other two go on serving.
         for instance in instances.prefix(2) {
-            #expect(try await Curl.runOffPool(["-s", "-H", "X-User: user-1", instance.url + "/"]).stdout == chosen["user-1"])
+            #expect(try await Curl.run(["-s", "-H", "X-User: user-1", instance.url + "/"]).stdout == chosen["user-1"])
         }
         for client in slow { await client.close() }
         for backend in backends { await backend.stop() }

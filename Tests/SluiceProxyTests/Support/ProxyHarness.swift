@@ -8,8 +8,19 @@ import SluiceConfig
 /// Keeps every log line a proxy writes, so that tests can assert on access-log entries.
 final class LogCapture: Sendable {
     private let lines = NIOLockedValueBox<[String]>([])
+    private let watchers = NIOLockedValueBox<[(prefix: String, act: @Sendable () -> Void)]>([])
     var all: [String] { lines.withLockedValue { $0 } }
-    func append(_ line: String) { lines.withLockedValue { $0.append(line) } }
+
+    func append(_ line: String) {
+        lines.withLockedValue { $0.append(line) }
+        for watcher in watchers.withLockedValue({ $0 }) where line.hasPrefix(watcher.prefix) { watcher.act() }
+    }
+
+    /// Runs `act` on the logging thread as each line starting with `prefix` is logged: a test
+    /// reacts at once, not when a polling task on a loaded machine next wakes.
+    func onLine(prefix: String, _ act: @escaping @Sendable () -> Void) {
+        watchers.withLockedValue { $0.append((prefix, act)) }
+    }
 
     func logger(_ label: String) -> Logger {
         var logger = Logger(label: label) { _ in CaptureHandler(capture: self) }

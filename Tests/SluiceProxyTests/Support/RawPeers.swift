@@ -89,6 +89,8 @@ enum RawClient {
                 if isClosed { return true }
                 try? await Task.sleep(nanoseconds: 20_000_000)
             }
+            // A loaded machine may wake this task only after the deadline: look once more.
+            if isClosed { return true }
             try? await channel.close()
             return false
         }
@@ -105,13 +107,19 @@ enum RawClient {
 
 /// Runs curl (a real, independent HTTP client) and returns what it printed.
 enum Curl {
-    struct Output {
+    struct Output: Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
     }
 
-    static func run(_ arguments: [String], timeoutSeconds: Int = 120) throws -> Output {
+    /// Runs curl on a plain thread and waits for it without holding one of the (few)
+    /// cooperative threads: a blocking wait there stalls every other test's tasks.
+    static func run(_ arguments: [String], timeoutSeconds: Int = 120) async throws -> Output {
+        try await offPool { try runBlocking(arguments, timeoutSeconds: timeoutSeconds) }
+    }
+
+    private static func runBlocking(_ arguments: [String], timeoutSeconds: Int) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["curl", "-sS", "--max-time", String(timeoutSeconds)] + arguments

@@ -6,13 +6,13 @@ let testGroup: MultiThreadedEventLoopGroup = .singleton
 
 /// Waits (bounded) until `condition` holds; for effects that happen on another thread, such
 /// as a backend noticing a closed connection. Returns whether it held in time.
-func eventually(within seconds: Double = 10, _ condition: () -> Bool) async -> Bool {
+func eventually(within seconds: Double = 10, _ condition: () async -> Bool) async -> Bool {
     let end = NIODeadline.now() + .milliseconds(Int64(seconds * 1000))
     while NIODeadline.now() < end {
-        if condition() { return true }
+        if await condition() { return true }
         try? await Task.sleep(nanoseconds: 20_000_000)
     }
-    return condition()
+    return await condition()
 }
 
 import Foundation

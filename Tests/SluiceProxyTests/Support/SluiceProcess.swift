@@ -102,20 +102,22 @@ final class SluiceProcess: Sendable {
     }
 
     /// Runs `sluice ARGS` to completion (bounded; killed past the timeout).
-    static func run(_ arguments: [String], timeout: Double = 30) throws -> CommandResult {
-        let child = try ChildProcess.launch(binaryPath, arguments)
-        guard let status = child.waitForExit(timeout: timeout) else {
-            child.kill()
-            _ = child.waitForExit(timeout: 5)
-            throw LaunchError(description: "sluice \(arguments.joined(separator: " ")) did not exit within \(timeout)s")
+    static func run(_ arguments: [String], timeout: Double = 30) async throws -> CommandResult {
+        try await offPool {
+            let child = try ChildProcess.launch(binaryPath, arguments)
+            guard let status = child.waitForExit(timeout: timeout) else {
+                child.kill()
+                _ = child.waitForExit(timeout: 5)
+                throw LaunchError(description: "sluice \(arguments.joined(separator: " ")) did not exit within \(timeout)s")
+            }
+            child.waitForOutput(timeout: 5)
+            return CommandResult(status: status, stdout: child.stdoutText, stderr: child.stderrText)
         }
-        child.waitForOutput(timeout: 5)
-        return CommandResult(status: status, stdout: child.stdoutText, stderr: child.stderrText)
     }
 
     /// `sluice check -c FILE`.
-    static func check(configPath: String, timeout: Double = 30) throws -> CommandResult {
-        try run(["check", "-c", configPath], timeout: timeout)
+    static func check(configPath: String, timeout: Double = 30) async throws -> CommandResult {
+        try await run(["check", "-c", configPath], timeout: timeout)
     }
 
     func signal(_ signal: Int32) { child.signal(signal) }
@@ -125,13 +127,7 @@ final class SluiceProcess: Sendable {
     func waitForExit(timeout: Double) -> Int32? { child.waitForExit(timeout: timeout) }
 
     /// Async form of `waitForExit`, polling without blocking a cooperative thread.
-    func exit(within timeout: Double) async -> Int32? {
-        let end = Date().addingTimeInterval(timeout)
-        while child.isRunning, Date() < end {
-            try? await Task.sleep(nanoseconds: 10_000_000)
-        }
-        return child.isRunning ? nil : child.waitForExit(timeout: 1)
-    }
+    func exit(within timeout: Double) async -> Int32? { await child.exited(within: timeout) }
 
     var exitedBySignal: Bool { child.exitedBySignal }
 
@@ -227,6 +223,13 @@ final class ChildProcess: @unchecked Sendable {
         return lock.withLock { process.isRunning ? nil : process.terminationStatus }
     }
 
+    /// Async form of `waitForExit`, polling without blocking a cooperative thread.
+    func exited(within timeout: Double) async -> Int32? {
+        let end = Date().addingTimeInterval(timeout)
+        while isRunning, Date() < end { try? await Task.sleep(nanoseconds: 10_000_000) }
+        return isRunning ? nil : waitForExit(timeout: 1)
+    }
+
     /// Waits (bounded) until both output pipes reached end of file.
     func waitForOutput(timeout: Double) {
         let end = Date().addingTimeInterval(timeout)
@@ -264,15 +267,11 @@ final class ChildProcess: @unchecked Sendable {
     }
 }
 
-extension Curl {
-    /// `Curl.run` on a plain thread, so that a long transfer does not hold one of the
-    /// (few) cooperative threads the rest of the tests need.
-    static func runOffPool(_ arguments: [String], timeoutSeconds: Int = 120) async throws -> Output {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Result { try Curl.run(arguments, timeoutSeconds: timeoutSeconds) })
-            }.start()
-        }
+/// Runs blocking work (a child process, a wait for it) on a plain thread, so that it does not
+/// hold one of the (few) cooperative threads the rest of the tests need.
+func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
     }
 }
 

@@ -22,7 +22,12 @@ import Testing
     }
 
     @Test func theFastBackendAnswersEveryRequestOnceTheHedgeFires() async throws {
-        let (proxy, slow, fast) = try await Self.slowAndFast(slowMillis: 5000, hedge: HedgeConfig(delay: .fixed(.milliseconds(50))))
+        // The slow backend holds every answer until the end: only the hedges can answer.
+        let slow = try await TestBackend.start(name: "slow", gated: true, group: testGroup)
+        let fast = try await TestBackend.start(name: "fast", group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [slow.address, fast.address]) { config in
+            config.routes[0].hedge = HedgeConfig(delay: .fixed(.milliseconds(50)))
+        }
         var bodies: [String] = []
         for _ in 0..<4 { bodies.append(try await Curl.run(["\(proxy.url)/hello"]).stdout) }
         // The hedge's pick moves the round-robin cursor too, so every first try meets the slow
@@ -35,6 +40,7 @@ import Testing
         #expect(log.filter { $0.hasPrefix("hedge answered first") && $0.contains("winner=\(fast.address)") }.count == 4)
         // The access log names the backend that answered.
         #expect(proxy.accessLog.all.allSatisfy { $0.contains("\"upstream\":\"\(fast.address)\"") })
+        slow.release()
         await proxy.stop()
         await slow.stop()
         await fast.stop()
@@ -96,21 +102,23 @@ import Testing
     }
 
     @Test func whenTheFirstTryTimesOutTheHedgeIsAwaitedNotRetried() async throws {
-        // The first try never answers and times out at 3 s; the hedge, sent at 2 s, is held until
-        // then and released at once: its own timeout (5 s) leaves 2 s for its answer.
+        // The first try never answers and times out at 8 s; the hedge, sent at 4 s, is held until
+        // then and released at once: its own timeout (12 s) leaves 4 s for its answer, and it has
+        // 8 s to reach its backend at all (a loaded test machine has taken more than 3).
         let a = try await TestBackend.start(name: "a", gated: true, group: testGroup)
         let b = try await TestBackend.start(name: "b", gated: true, group: testGroup)
         let proxy = try await ProxyHarness.start(backends: [a.address, b.address]) { config in
-            config.routes[0].hedge = HedgeConfig(delay: .fixed(.milliseconds(2000)))
-            config.clusters[0].retries.perTryTimeout = .milliseconds(3000)
+            config.routes[0].hedge = HedgeConfig(delay: .fixed(.milliseconds(4000)))
+            config.clusters[0].retries.perTryTimeout = .milliseconds(8000)
         }
         // Released the moment the first try is given up, by whichever backend holds the hedge.
         proxy.errorLog.onLine(prefix: "first try lost, waiting for the hedge") { Self.firstAndHedge(proxy, a, b).1.release() }
         async let answer = Curl.run(["\(proxy.url)/hello"])
-        #expect(await eventually { a.requestCount + b.requestCount == 2 })
+        #expect(await eventually(within: 20) { a.requestCount + b.requestCount == 2 })
         let (_, hedge) = Self.firstAndHedge(proxy, a, b)
-        #expect(try await answer.stdout == "hello from \(hedge.name)")
+        let body = try await answer.stdout
         let log = proxy.errorLog.all
+        #expect(body == "hello from \(hedge.name)", "log: \(log)")
         #expect(log.contains { $0.hasPrefix("first try lost, waiting for the hedge") && $0.contains("header timeout") })
         #expect(!log.contains { $0.hasPrefix("retrying on another backend") })
         #expect(log.contains { $0.hasPrefix("hedge answered first") })

@@ -63,6 +63,7 @@ let package = Package(
             name: "SluiceProxy",
             dependencies: [
                 "SluiceConfig",
+                "SluiceCache",
                 "SluiceBalancing",
                 "SluiceLimits",
                 "SluiceRedis",
@@ -120,6 +121,14 @@ let package = Package(
             path: "Benchmarks/BalancerBench",
             swiftSettings: strict
         ),
+        // On demand, not a test: hit ratios and throughput of each eviction policy on Zipf traces
+        // (docs/caching.md, which chose the default from it).
+        .executableTarget(
+            name: "sluice-cache-sim",
+            dependencies: ["SluiceCache", "SluiceBalancing"],
+            path: "Benchmarks/CacheSim",
+            swiftSettings: strict
+        ),
         // Test-only: a private redis-server per test (start, kill, restart, pause).
         .target(
             name: "SluiceTestSupport",
@@ -130,7 +139,7 @@ let package = Package(
         .testTarget(name: "SluiceConfigTests", dependencies: ["SluiceConfig", "SluiceLimits"], swiftSettings: strict),
         .testTarget(name: "SluiceBalancingTests", dependencies: ["SluiceBalancing"], swiftSettings: strict),
         .testTarget(name: "SluiceSLOTests", dependencies: ["SluiceSLO"], swiftSettings: strict),
-        .testTarget(name: "SluiceCacheTests", dependencies: ["SluiceCache"], swiftSettings: strict),
+        .testTarget(name: "SluiceCacheTests", dependencies: ["SluiceCache", "SluiceBalancing"], swiftSettings: strict),
         .testTarget(name: "SluiceLimitsTests", dependencies: ["SluiceLimits", "SluiceBalancing"], swiftSettings: strict),
         .testTarget(
             name: "SluiceRedisTests",

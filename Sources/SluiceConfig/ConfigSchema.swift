@@ -4,7 +4,7 @@
 public enum ConfigSchema {
     static let root = [
         "event_loops", "listeners", "clusters", "routes", "limits", "timeouts", "headers", "access_log", "rate_limits", "jwt",
-        "regions", "access", "admin", "log", "reload", "user",
+        "regions", "access", "admin", "log", "reload", "user", "cache",
     ]
     static let listener = ["name", "address", "port"]
     static let cluster = [
@@ -22,7 +22,13 @@ public enum ConfigSchema {
     ]
     static let circuitBreaker = ["max_in_flight", "max_pending_connects"]
     static let retries = ["max_retries", "per_try_timeout", "on_status", "budget_percent", "budget_min_per_second", "replay_buffer"]
-    static let route = ["name", "match", "cluster", "limits", "timeouts", "hedge", "rate_limits", "slo"]
+    static let route = ["name", "match", "cluster", "limits", "timeouts", "hedge", "rate_limits", "slo", "cache"]
+    static let cache = [
+        "memory_size", "max_object_size", "eviction", "lock_timeout", "stale_if_error", "x_cache", "tag_header", "purge_allow", "purge_fanout", "disk",
+    ]
+    static let cacheDisk = ["path", "max_size"]
+    static let routeCache = ["enabled", "key"]
+    static let routeCacheKey = ["query", "query_keep", "query_drop", "sort_query", "headers", "cookies"]
     static let slo = ["availability", "latency"]
     static let sloLatency = ["threshold", "percent"]
     static let hedge = ["delay"]
@@ -86,6 +92,10 @@ public enum ConfigSchema {
             + under("admin", admin)
             + under("log", log)
             + under("reload", reload)
+            + under("cache", cache)
+            + under("cache.disk", cacheDisk)
+            + under("routes[].cache", routeCache)
+            + under("routes[].cache.key", routeCacheKey)
     }()
 
     /// Message for a global-only key found in a route's section (`limits` or `timeouts`).

@@ -22,6 +22,7 @@ extension ConfigReader {
         config.admin = readAdmin(fields)
         config.log = readLog(fields)
         config.reload = readReload(fields)
+        config.cache = readCache(fields)
         config.routes = readRoutes(fields, clusterNames: clusters.complete ? clusters.configs.map(\.name) : nil,
                                    policyNames: config.rateLimits.map(\.name).reduce(into: []) { if !$0.contains($1) { $0.append($1) } })
         return config

@@ -24,6 +24,8 @@ public struct SluiceConfig: Sendable, Equatable {
     public var log: LogConfig = LogConfig()
     /// Key `reload`: the file watch and the drain of removed routes.
     public var reload: ReloadConfig = ReloadConfig()
+    /// Key `cache`: the shared HTTP cache, used by routes with a `cache` block.
+    public var cache: CacheConfig = CacheConfig()
     /// Key `user`, default none: started as root (to bind ports below 1024), Sluice switches to
     /// this user and its groups once every listener is bound, as nginx's `user`.
     public var user: String?
@@ -98,6 +100,8 @@ public struct RouteConfig: Sendable, Equatable {
     public var rateLimits: [String] = []
     /// Key `slo`: the route's objectives, reported by the admin listener's /slo.
     public var slo = RouteSLO()
+    /// Key `cache`: nil (absent) = the route's responses are never cached.
+    public var cache: RouteCacheConfig?
 
     public init(
         name: String = "route-0",

@@ -33,6 +33,7 @@ extension ConfigReader {
             var route = RouteConfig(name: name, match: match, cluster: cluster.value ?? "", limits: limits,
                                     timeouts: timeouts, hedge: readHedge(fields))
             route.slo = readSLO(fields)
+            route.cache = readRouteCache(fields)
             for (item, itemPath) in items(fields, "rate_limits") ?? [] {
                 guard let policy = convert(item, at: itemPath, as: .nonEmptyString).value else { continue }
                 if route.rateLimits.contains(policy) {

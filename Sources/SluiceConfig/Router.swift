@@ -13,12 +13,15 @@ public struct ResolvedRoute: Sendable, Equatable {
     public let hedge: HedgeConfig?
     /// Names of the `rate_limits` policies a request must pass.
     public let rateLimits: [String]
+    /// The route's cache block, nil when its responses are not cached (absent or disabled).
+    public let cache: RouteCacheConfig?
 
     public init(name: String, index: Int, match: RouteMatch, cluster: String, maxBodyBytes: Int,
                 upstreamConnect: Duration, upstreamHeader: Duration, upstreamIdle: Duration, hedge: HedgeConfig? = nil,
-                rateLimits: [String] = [])
+                rateLimits: [String] = [], cache: RouteCacheConfig? = nil)
     {
         self.rateLimits = rateLimits
+        self.cache = cache
         self.name = name
         self.index = index
         self.match = match
@@ -86,7 +89,8 @@ public struct Router: Sendable {
                 upstreamHeader: route.timeouts.upstreamHeader ?? config.timeouts.upstreamHeader,
                 upstreamIdle: route.timeouts.upstreamIdle ?? config.timeouts.upstreamIdle,
                 hedge: route.hedge,
-                rateLimits: route.rateLimits)
+                rateLimits: route.rateLimits,
+                cache: route.cache?.enabled == true ? route.cache : nil)
         }
         let ordered = zip(resolved, resolved.map(Router.matcher(for:))).sorted { lhs, rhs in
             let (left, right) = (lhs.1.rank, rhs.1.rank)

@@ -17,7 +17,7 @@ import Yams
         let document = try #require(try Yams.load(yaml: text) as? [String: Any])
         let paths = try #require(document["paths"] as? [String: Any])
         #expect(Set(paths.keys) == [
-            "/healthz", "/readyz", "/metrics", "/status", "/stats", "/config", "/clusters", "/slo", "/reload", "/dashboard",
+            "/healthz", "/readyz", "/metrics", "/status", "/stats", "/config", "/clusters", "/slo", "/reload", "/dashboard", "/cache/purge",
             "/clusters/{cluster}/backends/{backend}/drain", "/clusters/{cluster}/backends/{backend}/enable",
         ])
         try await withProxy(configure: { $0.admin.token = "doc-token" }) { proxy, backend in

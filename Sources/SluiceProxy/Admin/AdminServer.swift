@@ -1,5 +1,6 @@
 import Atomics
 import NIOConcurrencyHelpers
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -120,6 +121,16 @@ private final class AdminHandler: ChannelInboundHandler {
         if path == "/reload" {
             return head.method == .POST ? nil : (.methodNotAllowed, text, "use POST\n")
         }
+        if path == "/cache/purge" {
+            guard head.method == .POST else { return (.methodNotAllowed, text, "use POST\n") }
+            let query = head.uri.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+            guard let selector = PurgeSelector(query: query) else {
+                return (.badRequest, text, "give exactly one of url=, prefix= or tag= (percent-encoded)\n")
+            }
+            let purged = runtime.purgeEverywhere(selector)
+            runtime.logger.notice("cache purged", metadata: ["selector": "\(selector)", "purged": "\(purged)"])
+            return (.ok, "application/json", "{\"purged\":\(purged)}\n")
+        }
         if let (status, body) = AdminClusters.action(head.method, path, runtime) {
             return (status, status == .ok ? "application/json" : text, body)
         }
@@ -182,10 +193,21 @@ private final class AdminHandler: ChannelInboundHandler {
             + "\"in_flight\":\(inFlight),\"connections\":\(runtime.connections.load(ordering: .relaxed)),"
             + "\"bytes_in\":\(metrics.totals.bytesIn),\"bytes_out\":\(metrics.totals.bytesOut),"
             + "\"ratelimit\":{\"allowed\":\(allowed),\"denied\":\(denied),\"shadowed\":\(shadowed),\"store_errors\":\(storeErrors)},"
-            + "\"cache\":null,"
+            + "\"cache\":\(cacheStats()),"
             + "\"config\":{\"generation\":\(snapshot.generation),\"hash\":\"\(ProxyMetrics.configHash(snapshot.config))\","
             + "\"source\":\(AccessLog.quoted(snapshot.source)),\"reloads_ok\":\(succeeded),"
             + "\"reloads_failed\":\(reloads.failed.load(ordering: .relaxed))}}\n"
+    }
+
+    /// null when no route caches, as the dashboard then says so.
+    private func cacheStats() -> String {
+        guard runtime.snapshot.config.routes.contains(where: { $0.cache?.enabled == true }) else { return "null" }
+        let store = runtime.cache.store
+        let c = store.counters
+        return "{\"hits\":\(c.hits.load(ordering: .relaxed)),\"misses\":\(c.misses.load(ordering: .relaxed)),"
+            + "\"stale\":\(c.staleServed.load(ordering: .relaxed)),\"revalidated\":\(c.revalidated.load(ordering: .relaxed)),"
+            + "\"entries\":\(store.objectCount),\"bytes_stored\":\(store.usedBytes),"
+            + "\"evictions\":\(c.evictions.load(ordering: .relaxed))}"
     }
 
     private func format3(_ value: Double) -> String {

@@ -115,6 +115,24 @@ final class ProxyMetrics: Sendable {
         }
         family("sluice_ratelimit_decisions_total", "counter", "Rate-limit decisions by policy and result", decisions)
         family("sluice_ratelimit_store_errors_total", "counter", "Shared-store failures and timeouts by policy", storeErrors)
+        let cache = runtime.cache.store
+        let counters = cache.counters
+        family("sluice_cache_requests_total", "counter", "Cacheable requests by what the cache did", [
+            ("{result=\"hit\"}", "\(counters.hits.load(ordering: .relaxed))"),
+            ("{result=\"miss\"}", "\(counters.misses.load(ordering: .relaxed))"),
+            ("{result=\"stale\"}", "\(counters.staleServed.load(ordering: .relaxed))"),
+            ("{result=\"revalidated\"}", "\(counters.revalidated.load(ordering: .relaxed))"),
+            ("{result=\"collapsed\"}", "\(counters.collapsed.load(ordering: .relaxed))"),
+        ])
+        family("sluice_cache_stores_total", "counter", "Responses stored", [("", "\(counters.stores.load(ordering: .relaxed))")])
+        family("sluice_cache_evictions_total", "counter", "Objects evicted to stay within cache.memory_size",
+               [("", "\(counters.evictions.load(ordering: .relaxed))")])
+        family("sluice_cache_purged_total", "counter", "Objects removed by purges and by invalidation after unsafe methods", [
+            ("{reason=\"purge\"}", "\(counters.purged.load(ordering: .relaxed))"),
+            ("{reason=\"invalidation\"}", "\(counters.invalidated.load(ordering: .relaxed))"),
+        ])
+        family("sluice_cache_bytes", "gauge", "Bytes held by the memory store", [("", "\(cache.usedBytes)")])
+        family("sluice_cache_objects", "gauge", "Objects held by the memory store", [("", "\(cache.objectCount)")])
         let snapshot = runtime.snapshot
         family("sluice_config_info", "gauge", "The loaded configuration: its source and a hash of its typed content",
                [("{source=\"\(Self.escaped(snapshot.source))\",hash=\"\(Self.configHash(snapshot.config))\"}", "1")])

@@ -23,6 +23,8 @@ struct AccessLogEntry {
     var route: String?
     /// Why Sluice itself answered or cut the exchange short, when it did.
     var error: String?
+    /// What the cache did, on cached routes: hit, stale, miss, revalidated, stale-if-error, bypass.
+    var cache: String? = nil
 }
 
 /// Writes one line per request through swift-log (label `sluice.access`), as JSON or in a
@@ -50,6 +52,7 @@ struct AccessLog: Sendable {
         s += ",\"request_id\":\(quoted(e.requestID)),\"trace_id\":\(e.traceID.map(quoted) ?? "null")"
         s += ",\"route\":\(e.route.map(quoted) ?? "null")"
         if let error = e.error { s += ",\"error\":\(quoted(error))" }
+        if let cache = e.cache { s += ",\"cache\":\(quoted(cache))" }
         return s + "}"
     }
 
@@ -60,6 +63,7 @@ struct AccessLog: Sendable {
         s += " \(millis(e.durationNanos))ms upstream=\(upstream) upstream_ms=\(upstreamTime) id=\(e.requestID)"
         if let trace = e.traceID { s += " trace=\(trace)" }
         if let error = e.error { s += " error=\"\(error)\"" }
+        if let cache = e.cache { s += " cache=\(cache)" }
         return s
     }
 

@@ -12,6 +12,7 @@ final class ProxyGeneration: Sendable {
     let slo: SLOBook
     let accessLog: AccessLog
     let connectionGuard: ConnectionGuard
+    let cache: CacheSettings
 
     /// Throws what the config loader cannot check (RateLimiter.make): a JWT key, a Redis URL.
     init(snapshot: Snapshot, previous: ProxyGeneration?, group: any EventLoopGroup, logger: Logger, accessLogger: Logger) throws {
@@ -21,5 +22,6 @@ final class ProxyGeneration: Sendable {
         slo = SLOBook(config: config, previous: previous?.slo)
         accessLog = AccessLog(config: config.accessLog, logger: accessLogger)
         connectionGuard = ConnectionGuard(limits: config.limits, access: config.access, previous: previous?.connectionGuard)
+        cache = CacheSettings(config: config)
     }
 }

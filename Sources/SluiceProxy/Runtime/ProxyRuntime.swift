@@ -16,6 +16,10 @@ final class ProxyRuntime: Sendable {
     let health: HealthRegistry
     let metrics = ProxyMetrics()
     let reloads = ReloadRecord()
+    /// The HTTP cache's store and collapsing registry: they outlive reloads.
+    let cache: HTTPCache
+    /// Carries purges to the other instances over Redis pub/sub, when configured (at start).
+    let purgeFanout: PurgeFanout?
     /// Carries the Redis connections and the limiters' timers.
     let limitGroup: any EventLoopGroup
 
@@ -28,8 +32,14 @@ final class ProxyRuntime: Sendable {
     /// Throws what the config loader cannot check (RateLimiter.make): a JWT key, a Redis URL.
     /// `group` carries the Redis connections and the limiters' timers (default: the first loop).
     init(snapshot: Snapshot, eventLoops: [any EventLoop], group: (any EventLoopGroup)? = nil, logger: Logger,
-         accessLogger: Logger) throws {
+         accessLogger: Logger, clock: any WallClock = SystemWallClock()) throws {
         limitGroup = group ?? eventLoops[0]
+        let cache = HTTPCache(config: snapshot.config.cache, clock: clock)
+        self.cache = cache
+        let fanoutLoop = limitGroup.next()
+        purgeFanout = try PurgeFanout.url(for: snapshot.config).map {
+            try PurgeFanout(url: $0, cache: cache, eventLoop: fanoutLoop, logger: logger)
+        }
         current = NIOLockedValueBox(try ProxyGeneration(snapshot: snapshot, previous: nil, group: limitGroup, logger: logger,
                                                         accessLogger: accessLogger))
         self.logger = logger
@@ -40,6 +50,13 @@ final class ProxyRuntime: Sendable {
             loops[ObjectIdentifier(loop)] = LoopBound(state: LoopState(eventLoop: loop, health: health, loopCount: eventLoops.count))
         }
         self.loops = loops
+    }
+
+    /// A purge here and, over Redis, on every other instance.
+    func purgeEverywhere(_ selector: PurgeSelector) -> Int {
+        let purged = cache.purge(selector)
+        purgeFanout?.publish(selector)
+        return purged
     }
 
     /// The generation a new request runs on; it keeps it until it finishes.

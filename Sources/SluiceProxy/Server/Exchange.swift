@@ -67,6 +67,12 @@ final class Exchange {
     var limitFields: [(String, String)] = []
     /// The W3C trace this request belongs to, for the access log.
     var traceID = ""
+    /// What the cache phase found and wants of the response, on a cached route.
+    var cache: CacheRequest?
+    /// A HEAD asked upstream as GET (to fill the cache): the body is not the client's.
+    var suppressClientBody = false
+    /// For the access log: hit, miss, stale-if-error, revalidated.
+    var cacheResult: String?
 
     init(
         id: Int,

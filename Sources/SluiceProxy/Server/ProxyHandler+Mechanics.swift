@@ -91,16 +91,7 @@ extension ProxyHandler: UpstreamDelegate {
     /// replaces `reason` in the access log when the body is not the reason.
     func answer(_ local: LocalAnswer, _ status: HTTPResponseStatus, _ reason: String, close: Bool, route: String? = nil,
                 retryAfter: Int = 1, fields: [(String, String)] = [], logReason: String? = nil) {
-        let duration = account(status: Int(status.code), started: local.started, route: route, cluster: nil, upstreamNanos: nil,
-                               bytesIn: 0, bytesOut: 0, retries: 0, generation: local.generation)
-        let accessLog = local.generation.accessLog
-        if accessLog.config.enabled {
-            accessLog.record(AccessLogEntry(
-                client: peer.ip, method: local.method.rawValue, path: local.uri, status: Int(status.code),
-                bytesIn: 0, bytesOut: 0, durationNanos: duration, upstream: nil,
-                upstreamNanos: nil, requestID: local.requestID, traceID: local.trace.traceID, route: route, error: logReason ?? reason
-            ))
-        }
+        recordLocal(local, status: Int(status.code), route: route, bytesOut: 0, error: logReason ?? reason)
         writeAnswer(status, reason, version: local.version, requestID: local.requestID, idHeader: local.idHeader, close: close,
                     retryAfter: retryAfter, fields: fields)
     }
@@ -132,6 +123,20 @@ extension ProxyHandler: UpstreamDelegate {
         }
     }
 
+    /// Metrics, objectives and the access log for a request Sluice answered itself (an error,
+    /// a refusal, a cache hit).
+    func recordLocal(_ local: LocalAnswer, status: Int, route: String?, bytesOut: Int, error: String? = nil, cache: String? = nil) {
+        let duration = account(status: status, started: local.started, route: route, cluster: nil, upstreamNanos: nil,
+                               bytesIn: 0, bytesOut: bytesOut, retries: 0, generation: local.generation)
+        let accessLog = local.generation.accessLog
+        guard accessLog.config.enabled else { return }
+        accessLog.record(AccessLogEntry(
+            client: peer.ip, method: local.method.rawValue, path: local.uri, status: status,
+            bytesIn: 0, bytesOut: bytesOut, durationNanos: duration, upstream: nil,
+            upstreamNanos: nil, requestID: local.requestID, traceID: local.trace.traceID, route: route, error: error, cache: cache
+        ))
+    }
+
     func record(_ exchange: Exchange, status: Int, error: String?) {
         let duration = account(status: status, started: exchange.started, route: exchange.route.name, cluster: exchange.route.cluster,
                                upstreamNanos: exchange.upstreamHeadNanos, bytesIn: exchange.bytesIn, bytesOut: exchange.bytesOut,
@@ -142,7 +147,8 @@ extension ProxyHandler: UpstreamDelegate {
             client: peer.ip, method: exchange.method.rawValue, path: exchange.uri, status: status,
             bytesIn: exchange.bytesIn, bytesOut: exchange.bytesOut, durationNanos: duration,
             upstream: exchange.backendAddress, upstreamNanos: exchange.upstreamHeadNanos,
-            requestID: exchange.requestID, traceID: exchange.traceID, route: exchange.route.name, error: error
+            requestID: exchange.requestID, traceID: exchange.traceID, route: exchange.route.name, error: error,
+            cache: exchange.cacheResult ?? (exchange.route.cache != nil ? "bypass" : nil)
         ))
     }
 

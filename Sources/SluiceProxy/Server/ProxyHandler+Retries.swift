@@ -28,6 +28,7 @@ extension ProxyHandler {
         }
         let replayable = connecting ? exchange.replay != nil : exchange.isReplayable
         if retryable, replayable, retry(exchange, after: reason, now: now.uptimeNanoseconds) { return }
+        if serveStaleOnError(exchange, upstreamStatus: nil) { return }
         fail(exchange, status, reason, detail: detail)
     }
 

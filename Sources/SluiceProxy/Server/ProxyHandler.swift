@@ -149,6 +149,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard let route = snapshot.router.match(host: head.headers.first(name: "host"), path: routingPath, method: head.method.rawValue) else {
             return answer(local, .notFound, "no route for this host and path", close: closeLocal)
         }
+        if head.method.rawValue == "PURGE" { return purge(head, local, route: route, close: closeLocal) }
         if case .length(let length) = framing, route.maxBodyBytes > 0, length > route.maxBodyBytes {
             return answer(local, .payloadTooLarge, "request body larger than \(route.maxBodyBytes) bytes", close: true, route: route.name)
         }
@@ -158,18 +159,32 @@ final class ProxyHandler: ChannelDuplexHandler {
         checkRateLimits(admitted, context: context)
     }
 
-    /// 3–4 for a request its rate limits admitted: pick a backend and start the first try.
+    /// 3–4 for a request its rate limits admitted: the cache first on a cached route, then
+    /// pick a backend and start the first try.
     func forward(_ admitted: AdmittedHead, limitFields: [(String, String)]) {
+        var cache: CacheRequest?
+        if admitted.route.cache != nil {
+            switch lookUpCache(admitted, limitFields: limitFields) {
+            case .handled: return
+            case .forward(let request): cache = request
+            }
+        }
+        forwardUpstream(admitted, limitFields: limitFields, cache: cache)
+    }
+
+    func forwardUpstream(_ admitted: AdmittedHead, limitFields: [(String, String)], cache: CacheRequest?) {
         let (head, local, framing, route, snapshot) = (admitted.head, admitted.local, admitted.framing, admitted.route, admitted.snapshot)
         let (keepAlive, closeLocal, hasBody) = (admitted.keepAlive, admitted.closeLocal, admitted.framing != .none)
         let policy = snapshot.config.headers
         let requestID = local.requestID
         guard let cluster = loop.cluster(named: route.cluster, in: snapshot, latest: runtime.snapshot) else {
+            if let cache, cacheCannotForward(cache) { return }
             return answer(local, .serviceUnavailable, "cluster \(route.cluster) has no state", close: closeLocal, route: route.name)
         }
         let hashKey = self.hashKey(for: head, cluster: cluster.config, policy: policy)
         let now = NIODeadline.now().uptimeNanoseconds
         guard let index = cluster.pick(hashKey: hashKey, excluding: [], now: now, random: &loop.random) else {
+            if let cache, cacheCannotForward(cache) { return }
             return answer(local, .serviceUnavailable, "no backend available in cluster \(route.cluster)", close: closeLocal,
                           route: route.name, retryAfter: cluster.retryAfterSeconds(now: now))
         }
@@ -196,6 +211,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         )
         exchange.limitFields = limitFields
         exchange.traceID = local.trace.traceID
+        if let cache {
+            exchange.cache = cache
+            prepareUpstream(exchange, cache)
+        }
         self.exchange = exchange
 
         if hasBody, head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
@@ -327,7 +346,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if exchange.version == .http1_0, !head.headers.contains(name: "content-length") {
             exchange.clientKeepAlive = false
         }
-        let clientHead = HeaderRewriting.clientHead(
+        var clientHead = HeaderRewriting.clientHead(
             from: head,
             requestVersion: exchange.version,
             keepAlive: exchange.clientKeepAlive,
@@ -335,20 +354,38 @@ final class ProxyHandler: ChannelDuplexHandler {
             requestID: exchange.requestID,
             limitFields: exchange.limitFields
         )
+        // A 304 that freshened the stored object, or a stale object standing in for a failure.
+        if exchange.route.cache != nil, cacheResponseHead(head, exchange, clientHead: &clientHead) {
+            if self.exchange === exchange { upstreamTimer?.set(after: exchange.idleTimeout) }
+            return
+        }
         exchange.responseStarted = true
         context?.write(wrapOutboundOut(.head(clientHead)), promise: nil)
         upstreamTimer?.set(after: exchange.idleTimeout)
     }
 
     func receivedResponseBody(_ body: ByteBuffer, _ exchange: Exchange) {
-        exchange.bytesOut += body.readableBytes
+        if let cache = exchange.cache {
+            if cache.answerAfterEnd != nil { return }  // a 304's (empty) body
+            cacheResponseBody(body, exchange)
+        }
         if !exchange.waitingOnClient { upstreamTimer?.set(after: exchange.idleTimeout) }
+        if exchange.suppressClientBody { return }  // a HEAD asked upstream as GET
+        exchange.bytesOut += body.readableBytes
         context?.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
     }
 
     // MARK: 7: finish
 
     func receivedResponseEnd(_ trailers: HTTPHeaders?, _ exchange: Exchange) {
+        if let cache = exchange.cache {
+            if let freshened = cache.answerAfterEnd {
+                endUpstream(of: exchange, reusable: exchange.requestEnded && exchange.upstreamReusable)
+                resumeReads()
+                return serveFreshened(freshened, exchange, cache)
+            }
+            cacheResponseEnded(exchange)
+        }
         endUpstream(of: exchange, reusable: exchange.requestEnded && exchange.upstreamReusable)
         // A response that ended before its request did leaves request bytes we won't frame.
         let keepAlive = exchange.clientKeepAlive && exchange.requestEnded
@@ -370,6 +407,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         upstreamTimer?.clear()
         exchange.cancelHedge()
         exchange.releaseInFlight()
+        if exchange.cache != nil { cacheExchangeEnded(exchange) }
         if let connection = exchange.connection {
             exchange.connection = nil
             if reusable { exchange.pool.release(connection) } else { connection.close() }

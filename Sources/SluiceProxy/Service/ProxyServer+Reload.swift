@@ -93,6 +93,7 @@ extension ProxyServer {
         }
 
         runtime.install(next)
+        runtime.cache.apply(next.snapshot.config.cache)
         listeners.withLockedValue { $0 = inForce }
         for listener in added {
             do {
@@ -245,7 +246,7 @@ extension ProxyServer {
             ("limits", old.limits != new.limits), ("timeouts", old.timeouts != new.timeouts), ("headers", old.headers != new.headers),
             ("access_log", old.accessLog != new.accessLog), ("jwt", old.jwt != new.jwt), ("regions", old.regions != new.regions),
             ("access", old.access != new.access), ("admin.token", old.admin.token != new.admin.token), ("log.level", old.log.level != new.log.level),
-            ("reload", old.reload != new.reload),
+            ("reload", old.reload != new.reload), ("cache", old.cache != new.cache),
         ]
         let other = sections.filter(\.1).map(\.0)
         if !other.isEmpty { lines.append("changed: " + other.joined(separator: ", ")) }

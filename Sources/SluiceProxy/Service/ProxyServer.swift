@@ -79,7 +79,8 @@ public final class ProxyServer: Sendable {
         snapshot: Snapshot,
         group: (any EventLoopGroup)? = nil,
         logger: Logger = Logger(label: "sluice"),
-        accessLogger: Logger = Logger(label: "sluice.access")
+        accessLogger: Logger = Logger(label: "sluice.access"),
+        clock: any WallClock = SystemWallClock()
     ) throws {
         let threads = snapshot.config.eventLoops > 0 ? snapshot.config.eventLoops : System.coreCount
         let owns = group == nil
@@ -89,7 +90,8 @@ public final class ProxyServer: Sendable {
         var loops: [any EventLoop] = []
         for loop in group.makeIterator() { loops.append(loop) }
         do {
-            runtime = try ProxyRuntime(snapshot: snapshot, eventLoops: loops, group: group, logger: logger, accessLogger: accessLogger)
+            runtime = try ProxyRuntime(snapshot: snapshot, eventLoops: loops, group: group, logger: logger, accessLogger: accessLogger,
+                                       clock: clock)
         } catch {
             if owns { try? group.syncShutdownGracefully() }
             throw error
@@ -148,6 +150,7 @@ public final class ProxyServer: Sendable {
         // Every cluster's shared health exists from the start, so /clusters shows it before traffic.
         for cluster in runtime.snapshot.config.clusters { _ = runtime.health.health(for: cluster) }
         for cluster in runtime.snapshot.config.clusters { try await startHealthCheck(cluster) }
+        runtime.purgeFanout?.start()
         for channel in channels { try await channel.setOption(.autoRead, value: true).get() }
         adminState.ready.store(true, ordering: .relaxed)
         reloadGate.withLockedValue { gate in if gate.phase == .starting { gate.phase = .running } }
@@ -253,6 +256,7 @@ public final class ProxyServer: Sendable {
         for bound in running.values { try? await bound.eventLoop.submit { bound.checker.stop() }.get() }
         await onEveryLoop { $0.closeIdleConnections() }
         await runtime.generation.limiter.shutdown(on: group.next())
+        await runtime.purgeFanout?.stop()
         if ownsGroup { try await group.shutdownGracefully() }
     }
 

@@ -56,6 +56,7 @@ final class ProxyHarness: Sendable {
     static func start(
         backends: [String],
         eventLoops: Int = 1,
+        clock: any WallClock = SystemWallClock(),
         configure: (inout SluiceConfig) -> Void = { _ in }
     ) async throws -> ProxyHarness {
         var config = SluiceConfig(
@@ -71,7 +72,8 @@ final class ProxyHarness: Sendable {
         let server = try ProxyServer(
             snapshot: Snapshot(config: config, source: "<test>"),
             logger: errorLog.logger("sluice"),
-            accessLogger: accessLog.logger("sluice.access")
+            accessLogger: accessLog.logger("sluice.access"),
+            clock: clock
         )
         let bound = try await server.start()
         let harness = ProxyHarness(server: server, port: bound[0].port!, accessLog: accessLog, errorLog: errorLog)

@@ -1,0 +1,46 @@
+import NIOCore
+import NIOHTTP1
+import SluiceCache
+
+/// One stored response with its body. Immutable once stored, so any event loop may serve it
+/// while another replaces or evicts it.
+final class CachedObject: Sendable {
+    /// `primary` and the variant's Vary values: what eviction and replacement go by.
+    let id: String
+    /// The primary key (`CacheKey.string`): every variant of one resource shares it.
+    let primary: String
+    /// The key's URI part: what invalidation and purge by URL or prefix match.
+    let uri: String
+    let stored: StoredResponse
+    /// The Vary fields and the request's values for them when stored (RFC 9111 §4.1).
+    let vary: VaryKey
+    let body: ByteBuffer
+    /// From the configured tag field (`cache.tag_header`), for purge by tag.
+    let tags: [String]
+    /// What it costs the memory store: body, fields, and the keys.
+    let size: Int
+
+    init(primary: String, uri: String, stored: StoredResponse, vary: VaryKey, body: ByteBuffer, tags: [String]) {
+        self.primary = primary
+        self.uri = uri
+        self.stored = stored
+        self.vary = vary
+        self.body = body
+        self.tags = tags
+        id = vary.fieldNames.isEmpty ? primary : primary + "\n\n" + vary.string
+        let fieldBytes = stored.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+        // A fixed overhead per object, so that many tiny objects cannot exceed the bound unseen.
+        size = body.readableBytes + fieldBytes + id.utf8.count + uri.utf8.count + 256
+    }
+
+    /// The same object with fields freshened by a 304 (RFC 9111 §4.3.4).
+    func replacing(stored: StoredResponse) -> CachedObject {
+        CachedObject(primary: primary, uri: uri, stored: stored, vary: vary, body: body, tags: tags)
+    }
+
+    /// The tags a response carries in `field`: space- or comma-separated (Surrogate-Key uses
+    /// spaces, Cache-Tag commas).
+    static func tags(in headers: HeaderFields, field: String) -> [String] {
+        headers.values(field).flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init) }
+    }
+}

@@ -1,0 +1,85 @@
+import Atomics
+import Logging
+import NIOCore
+import NIOHTTP1
+import SluiceCache
+import SluiceConfig
+
+// Answers from the store: a hit, a stale object served in its window, or the object a 304
+// has just freshened.
+extension ProxyHandler {
+    /// Writes `object` as the answer to `request`: the stored fields with Age (RFC 9111 §5.1)
+    /// and Cache-Status; the client's own conditional (§4.3.2) and a single Range (RFC 9110
+    /// §14) answered from it; no body for HEAD. Accounted here unless `exchange` is given
+    /// (its own record then does it, with `result` for the access log).
+    func serveCached(_ object: CachedObject, reuse: ServeDecision.Reuse, to request: CacheRequest, status: CacheStatus,
+                     keepAlive: Bool, exchange: Exchange? = nil, result: String = "hit") {
+        guard let context else { return }
+        let admitted = request.admitted
+        let now = runtime.cache.clock.now()
+        var fields = object.stored.headers.removing(["age", "content-length", "cache-status"] + reuse.omittedFields)
+        var code = object.stored.status
+        var body: ByteBuffer? = request.method == .HEAD ? nil : object.body
+        var length = object.body.readableBytes
+        switch Revalidation.answer(method: request.method.rawValue, request: request.fields, stored: object.stored) {
+        case .notModified(let notModified):
+            code = 304
+            fields = notModified
+            body = nil
+            length = -1
+        case .full where request.method == .GET && request.fields.contains("Range"):
+            switch rangeAnswer(object, request, now: now) {
+            case .partial(let first, let last):
+                code = 206
+                fields.append("Content-Range", ByteRange.contentRange(first: first, last: last, length: length))
+                body = object.body.getSlice(at: object.body.readerIndex + first, length: last - first + 1)
+                length = last - first + 1
+            case .unsatisfiable:
+                code = 416
+                fields = HeaderFields([HeaderField(name: "Content-Range", value: ByteRange.unsatisfiedRange(length: length))])
+                body = nil
+                length = 0
+            case .full, .passThrough:
+                break
+            }
+        case .full:
+            break
+        }
+        var headers = fields.httpHeaders
+        headers.replaceOrAdd(name: "Age", value: String(reuse.age))
+        if length >= 0 { headers.replaceOrAdd(name: "Content-Length", value: String(length)) }
+        let close = !keepAlive || quiescing
+        var head = HeaderRewriting.clientHead(
+            from: HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: code), headers: headers),
+            requestVersion: admitted.head.version, keepAlive: !close, policy: admitted.snapshot.config.headers,
+            requestID: admitted.local.requestID, limitFields: request.limitFields)
+        addCacheFields(to: &head, status: status, upstream: nil, hit: status.hit, request: request)
+        closing = closing || close
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        let sent = body?.readableBytes ?? 0
+        if let exchange {
+            exchange.bytesOut += sent
+            exchange.cacheResult = result
+            record(exchange, status: code, error: nil)
+        } else {
+            recordLocal(admitted.local, status: code, route: admitted.route.name, bytesOut: sent, cache: result)
+        }
+        if close {
+            writeLastAndClose(.end(nil), context: context)
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            responseFinished()
+        }
+    }
+
+    /// Cache-Status after what caches upstream said (RFC 9211 §2), and X-Cache when asked for.
+    func addCacheFields(to head: inout HTTPResponseHead, status: CacheStatus, upstream: String?, hit: Bool,
+                        request: CacheRequest) {
+        head.headers.remove(name: "cache-status")
+        head.headers.add(name: "Cache-Status", value: status.appended(to: upstream))
+        if request.admitted.generation.cache.config.xCache {
+            head.headers.replaceOrAdd(name: "X-Cache", value: hit ? "HIT" : "MISS")
+        }
+    }
+}

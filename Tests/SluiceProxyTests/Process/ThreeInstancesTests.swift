@@ -7,10 +7,10 @@ import Testing
 
 /// Three real `sluice` processes on loopback with one Redis, as several replicas behind an L4
 /// balancer: the same hash key reaches the same backend through each; a global limit holds
-/// across them; SIGTERM on one loses none of its requests in flight. (A cache purge fanning
-/// out to all of them waits for the cache.)
+/// across them; a cache purge sent to one reaches all (Redis pub/sub); SIGTERM on one loses
+/// none of its requests in flight.
 @Suite(.serialized) struct ThreeInstancesTests {
-    static func config(backends: [TestBackend], redis: RedisServerProcess) -> String {
+    static func config(backends: [TestBackend], origin: ScriptedOrigin, redis: RedisServerProcess) -> String {
         """
         event_loops: 1
         listeners: [{name: main, address: 127.0.0.1, port: 0}]
@@ -22,10 +22,13 @@ import Testing
             balancer: consistent_hash
             hash: {key: ["header:X-User"]}
             backends: [\(backends.map { "{address: \"\($0.address)\"}" }.joined(separator: ", "))]
+          - name: origin
+            backends: ["\(origin.address)"]
         rate_limits:
           - {name: shared, tiers: [{limit: 30, window: 1m}], store: "\(redis.url)/0", lease_size: 5, store_timeout: 2s}
         routes:
           - {name: limited, match: {path_prefix: /limited}, cluster: web, rate_limits: [shared]}
+          - {name: cached, match: {path_prefix: /cached}, cluster: origin, cache: {}}
           - {name: all, match: {path_prefix: /}, cluster: web}
         """
     }
@@ -35,7 +38,9 @@ import Testing
         defer { redis.kill() }
         var backends: [TestBackend] = []
         for index in 0..<3 { backends.append(try await TestBackend.start(name: "b\(index)", group: testGroup)) }
-        let yaml = Self.config(backends: backends, redis: redis)
+        let origin = try await ScriptedOrigin.start(group: testGroup)
+        origin.set("/cached", [("Cache-Control", "max-age=600")], body: "cached body")
+        let yaml = Self.config(backends: backends, origin: origin, redis: redis)
         var instances: [SluiceProcess] = []
         defer { for instance in instances { instance.terminate() } }
         for _ in 0..<3 { instances.append(try await SluiceProcess.start(configYAML: yaml)) }
@@ -69,9 +74,28 @@ import Testing
         #expect(other.isEmpty, "\(other)")
         #expect(total >= 30 && total <= 30 + refilled + 5 * 3, "admitted \(admitted)")
         #expect(admitted.allSatisfy { $0 > 0 }, "every instance took leases: \(admitted)")
-        for client in clients { await client.close() }
 
-        // 3. SIGTERM on the third while five slow requests are in flight: all five complete.
+        // 3. A purge sent to one instance's admin API empties all three caches.
+        func cacheStatus(_ client: HTTPTestClient) async throws -> String {
+            try await client.get("/cached")?.head.headers.first(name: "cache-status") ?? "none"
+        }
+        for client in clients {
+            _ = try await cacheStatus(client)
+            #expect(try await cacheStatus(client).hasPrefix("Sluice; hit"))
+        }
+        #expect(origin.requests(to: "/cached").count == 3)
+        // Each instance subscribed at start, seconds ago. A poll that finds a hit tries again; the
+        // first miss (the purge arrived) ends the wait, and stores the object anew.
+        let admin = try #require(instances[0].adminPort)
+        let purge = try await Curl.run(["-s", "-X", "POST", "http://127.0.0.1:\(admin)/cache/purge?url=http://test/cached"])
+        #expect(purge.stdout == "{\"purged\":1}\n", "\(purge.stdout) \(purge.stderr)")
+        for (index, client) in clients.enumerated() {
+            #expect(await eventually { (try? await cacheStatus(client))?.hasPrefix("Sluice; fwd=uri-miss") == true }, "instance \(index)")
+        }
+        for client in clients { await client.close() }
+        await origin.stop()
+
+        // 4. SIGTERM on the third while five slow requests are in flight: all five complete.
         let before = backends.map(\.requestCount).reduce(0, +)
         var slow: [HTTPTestClient] = []
         for _ in 0..<5 { slow.append(try await HTTPTestClient.connect(port: instances[2].port, group: testGroup)) }

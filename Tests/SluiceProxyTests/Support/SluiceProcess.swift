@@ -89,6 +89,16 @@ final class SluiceProcess: Sendable {
             """)
     }
 
+    /// The admin listener's port, from its `admin listening` line (with `admin.port: 0`).
+    var adminPort: Int? {
+        for line in stderrText.split(separator: "\n") where line.contains("admin listening") {
+            guard let range = line.range(of: "address=") else { continue }
+            let address = line[range.upperBound...].prefix { !$0.isWhitespace && $0 != "\"" }
+            if let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) { return port }
+        }
+        return nil
+    }
+
     /// The port in the first `listening` line, which carries
     /// `address=[IPv4]127.0.0.1/127.0.0.1:PORT`.
     static func listeningPort(in log: String) -> Int? {

@@ -10,6 +10,9 @@ import SluiceConfig
 ///
 /// 1. **head**: validate framing and limits (RequestValidation: smuggling defence, 400/413/414/431),
 /// 2. **route**: host + path + method → route (Router, in the snapshot the request started on),
+/// 2½. **rate limits** (ProxyHandler+RateLimits.swift), then on a cached route the **cache**
+///    (Cache/ProxyHandler+CacheLookup.swift): a hit is answered here, a miss may wait for
+///    another request's fetch of the same object,
 /// 3. **pick**: the route's cluster → a backend (Balancer on this event loop, over the shared
 ///    health: checks, ejections, drain, circuit breakers),
 /// 4. **connect**: a pooled keep-alive connection, or a new one (`upstream_connect`, 502/504),

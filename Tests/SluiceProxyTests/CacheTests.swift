@@ -206,25 +206,26 @@ import Testing
         await Self.stop(proxy, origin)
     }
 
-    @Test func concurrentMissesForOneKeyCauseOneFetch() async throws {
-        // A lock timeout no loaded machine reaches while the five requests arrive.
+    @Test func aHundredConcurrentMissesForOneKeyCauseOneFetch() async throws {
+        // A lock timeout no loaded machine reaches while the hundred requests arrive.
         let (proxy, origin, _) = try await Self.start { $0.cache.lockTimeout = .seconds(60) }
         origin.set("/hot", [("Cache-Control", "max-age=60")], body: "hot object")
         origin.close()
         let clients = try await withThrowingTaskGroup(of: HTTPTestClient.self) { group in
-            for _ in 0..<5 { group.addTask { try await HTTPTestClient.connect(port: proxy.port, group: testGroup) } }
+            for _ in 0..<100 { group.addTask { try await HTTPTestClient.connect(port: proxy.port, group: testGroup) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         async let answers = withThrowingTaskGroup(of: HTTPTestClient.Response.self) { group in
             for client in clients { group.addTask { try await Self.get(client, "/hot") } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        // Four wait on the first one's fetch, which the origin holds.
+        // 99 wait on the first one's fetch, which the origin holds.
         let counters = proxy.server.runtime.cache.store.counters
-        #expect(await eventually { counters.collapsed.load(ordering: .relaxed) == 4 && origin.requests.count == 1 })
+        #expect(await eventually(within: 30) { counters.collapsed.load(ordering: .relaxed) == 99 && origin.requests.count == 1 })
         origin.open()
-        let bodies = try await answers.map(\.body)
-        #expect(bodies == Array(repeating: "hot object", count: 5))
+        let responses = try await answers
+        #expect(responses.map(\.body) == Array(repeating: "hot object", count: 100))
+        #expect(responses.filter { $0.head.headers.first(name: "cache-status")?.contains("collapsed") == true }.count == 99)
         #expect(origin.requests(to: "/hot").count == 1)
         for client in clients { await client.close() }
         await Self.stop(proxy, origin)
@@ -355,6 +356,29 @@ import Testing
         #expect(hit.head.headers.first(name: "cache-status")?.hasPrefix("Sluice; hit") == true)
         let gone = try await Self.get(client, "/o0")
         #expect(gone.head.headers.first(name: "cache-status")?.hasPrefix("Sluice; fwd=uri-miss") == true)
+        await client.close()
+        await Self.stop(proxy, origin)
+    }
+
+    @Test func theMemoryBoundHoldsUnderChurn() async throws {
+        let bound = 64 * 1024
+        let (proxy, origin, _) = try await Self.start { config in
+            config.cache.memorySize = bound
+            config.cache.maxObjectSize = 16 * 1024
+        }
+        let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+        let store = proxy.server.runtime.cache.store
+        var highest = 0
+        for index in 0..<300 {
+            // Sizes from 100 B to 12 KiB, revisiting earlier objects now and then.
+            let path = index % 4 == 3 ? "/churn\(index / 2)" : "/churn\(index)"
+            origin.set(path, [("Cache-Control", "max-age=600")], body: String(repeating: "c", count: 100 + (index * 7919) % 12_000))
+            _ = try await Self.get(client, path)
+            highest = max(highest, store.usedBytes)
+            #expect(store.usedBytes <= bound, "after \(index + 1) objects: \(store.usedBytes) bytes")
+        }
+        #expect(store.counters.evictions.load(ordering: .relaxed) > 100)
+        #expect(highest > bound / 2)
         await client.close()
         await Self.stop(proxy, origin)
     }

@@ -53,8 +53,11 @@ public final class RedisSubscriber: Sendable {
         }
         handshake.append(RedisCommand("SUBSCRIBE", channel))
         let commands = handshake
+        // Keepalive: a connection a NAT or failover silently dropped would otherwise hear
+        // nothing, and never reconnect.
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(configuration.connectTimeout)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
@@ -78,10 +81,14 @@ public final class RedisSubscriber: Sendable {
         }
     }
 
-    fileprivate func received(_ value: RESPValue) {
+    /// False when the connection must go: Redis refused AUTH or SUBSCRIBE.
+    fileprivate func received(_ value: RESPValue) -> Bool {
         guard let items = value.array, let kind = items.first?.string else {
-            if case .error(let message) = value { logger.warning("redis subscription refused", metadata: ["error": "\(message)"]) }
-            return
+            if case .error(let message) = value {
+                logger.warning("redis subscription refused", metadata: ["error": "\(message)"])
+                return false
+            }
+            return true
         }
         switch kind {
         case "subscribe":
@@ -91,6 +98,7 @@ public final class RedisSubscriber: Sendable {
         default:
             break
         }
+        return true
     }
 
     fileprivate func closed() {
@@ -130,7 +138,8 @@ private final class SubscriptionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        subscriber.received(unwrapInboundIn(data))
+        // Closed, it reconnects after the backoff: a refusal is retried, not left deaf.
+        if !subscriber.received(unwrapInboundIn(data)) { context.close(promise: nil) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

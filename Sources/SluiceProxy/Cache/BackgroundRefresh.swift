@@ -62,6 +62,7 @@ final class BackgroundRefresh: UpstreamDelegate {
             case .failure(let error): self.finish(stored: false, why: "connect failed: \(error)")
             case .success(let connection):
                 self.connection = connection
+                connection.requestsServed += 1
                 connection.handler.delegate = self
                 connection.write(.head(self.head))
                 connection.write(.end(nil))
@@ -91,8 +92,7 @@ final class BackgroundRefresh: UpstreamDelegate {
             if status == 304, Revalidation.isNotModifiedApplicable(notModified: fields, stored: object.stored.headers) {
                 freshened = object.replacing(stored: object.stored.freshened(by: fields, requestTime: request.requestTime,
                                                                               responseTime: now, policy: policy))
-            } else if Storability.evaluate(method: "GET", request: request.fields, status: status, response: fields, policy: policy)
-                        == .storable, !fields.listMembers("Vary").contains("*") {
+            } else if case .storable = ProxyHandler.storability(response, fields, request, .GET, now: now) {
                 let fieldsToStore = fields.removing([request.admitted.snapshot.config.headers.requestID.lowercased()])
                 fill = CacheFill(status: status, headers: fieldsToStore, responseTime: now,
                                  limit: request.admitted.generation.cache.config.maxObjectSize,
@@ -103,7 +103,7 @@ final class BackgroundRefresh: UpstreamDelegate {
         case .end:
             var stored = false
             if let freshened {
-                cache.store.update(freshened)
+                cache.store.update(freshened, replacing: object)
                 cache.store.counters.revalidated.wrappingIncrement(ordering: .relaxed)
                 stored = true
             } else if let fill {

@@ -20,6 +20,7 @@ final class CacheStore: Sendable {
     }
 
     private let state: NIOLockedValueBox<State>
+    static let maxVariants = 32
     let counters = CacheCounters()
 
     init(capacity: Int, eviction: CacheEviction) {
@@ -47,6 +48,13 @@ final class CacheStore: Sendable {
             state.primaries[object.uri, default: []].insert(object.primary)
             var evicted = 0
             var kept = true
+            // A Vary on a field with endless values (User-Agent) must not grow one key's list
+            // without bound: past the cap, the oldest variant goes.
+            if let list = state.variants[object.primary], list.count > Self.maxVariants, let oldest = list.last {
+                Self.unlink(oldest, from: &state)
+                state.index.remove(oldest.id)
+                evicted += 1
+            }
             for id in state.index.insert(object.id, size: object.size) {
                 guard let gone = state.objects[id] else { continue }
                 Self.unlink(gone, from: &state)
@@ -59,17 +67,25 @@ final class CacheStore: Sendable {
         return kept
     }
 
-    /// Replaces a stored object by its freshened self (a 304), if it is still stored.
-    func update(_ object: CachedObject) {
-        state.withLockedValue { state in
-            guard state.objects[object.id] != nil else { return }
+    /// Replaces `old` by its freshened self (a 304), if `old` is still the one stored: a
+    /// newer fill that landed meanwhile wins.
+    func update(_ object: CachedObject, replacing old: CachedObject) {
+        let evicted = state.withLockedValue { state -> Int in
+            guard state.objects[object.id] === old else { return 0 }
             state.objects[object.id] = object
             if var list = state.variants[object.primary], let at = list.firstIndex(where: { $0.id == object.id }) {
                 list[at] = object
                 state.variants[object.primary] = list
             }
-            _ = state.index.touch(object.id)
+            // Its fields, and so its size, may have changed.
+            var gone = 0
+            for id in state.index.insert(object.id, size: object.size) where id != object.id {
+                if let evicted = state.objects[id] { Self.unlink(evicted, from: &state); gone += 1 }
+            }
+            if !state.index.contains(object.id) { Self.unlink(object, from: &state) }
+            return gone
         }
+        counters.evictions.wrappingIncrement(by: evicted, ordering: .relaxed)
     }
 
     /// Removes every object `matches` selects; returns how many went.

@@ -25,12 +25,20 @@ final class CachedObject: Sendable {
         self.uri = uri
         self.stored = stored
         self.vary = vary
-        self.body = body
+        // Kept in a buffer of its own size: the one it was read into may have grown by
+        // doubling, and the store's bound is on memory held, not on bytes readable.
+        if body.capacity > body.readableBytes {
+            var exact = ByteBufferAllocator().buffer(capacity: body.readableBytes)
+            exact.writeImmutableBuffer(body)
+            self.body = exact
+        } else {
+            self.body = body
+        }
         self.tags = tags
         id = vary.fieldNames.isEmpty ? primary : primary + "\n\n" + vary.string
         let fieldBytes = stored.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
         // A fixed overhead per object, so that many tiny objects cannot exceed the bound unseen.
-        size = body.readableBytes + fieldBytes + id.utf8.count + uri.utf8.count + 256
+        size = self.body.capacity + fieldBytes + id.utf8.count + uri.utf8.count + 256
     }
 
     /// The same object with fields freshened by a 304 (RFC 9111 §4.3.4).

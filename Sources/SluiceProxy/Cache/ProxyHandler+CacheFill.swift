@@ -13,42 +13,58 @@ extension ProxyHandler {
     /// client's, and a HEAD asked as GET so that the answer can fill the store (nginx's
     /// `proxy_cache_convert_head`); the client still gets no body.
     func prepareUpstream(_ exchange: Exchange, _ request: CacheRequest) {
-        if !request.conditional.isEmpty {
+        // The client's own validators would get a 304 the store cannot use (nginx drops them
+        // too); a range passes through as asked.
+        if !request.fields.contains("Range") {
             for name in ["if-none-match", "if-modified-since"] { exchange.upstreamHead.headers.remove(name: name) }
-            for field in request.conditional { exchange.upstreamHead.headers.add(name: field.name, value: field.value) }
         }
+        for field in request.conditional { exchange.upstreamHead.headers.add(name: field.name, value: field.value) }
         if request.method == .HEAD, !request.fields.contains("Range") {
             exchange.upstreamHead.method = .GET
             exchange.suppressClientBody = true
         }
     }
 
-    /// The origin's head for a cached route. True when it is not relayed: a 304 that freshened
-    /// the stored object, or a failure answered with a stale one.
-    func cacheResponseHead(_ head: HTTPResponseHead, _ exchange: Exchange, clientHead: inout HTTPResponseHead) -> Bool {
+    /// What the origin's head means for the client.
+    enum HeadVerdict {
+        /// Not relayed: a 304 that freshened the stored object, a stale object standing in for
+        /// a failure, or a fetch started again.
+        case handled
+        /// Relayed, with these fields added (Cache-Status, X-Cache).
+        case relay([(String, String)])
+    }
+
+    func cacheResponseHead(_ head: HTTPResponseHead, _ exchange: Exchange) -> HeadVerdict {
         let cache = runtime.cache
         let status = Int(head.status.code)
         guard let request = exchange.cache else {
             invalidateAfterUnsafe(head, exchange)
-            return false
+            return .relay([])
         }
         let now = cache.clock.now()
         let settings = request.admitted.generation.cache
         let fields = HeaderFields(head.headers)
         if status == 304, let stale = request.stale, !request.conditional.isEmpty {
             guard Revalidation.isNotModifiedApplicable(notModified: fields, stored: stale.stored.headers) else {
-                return false  // §4.3.4: it does not select the stored object; the client gets it as is
+                // §4.3.4: it does not select the stored object (replicas with other ETags, say):
+                // ask again without conditions, on a connection of its own.
+                request.conditional = HeaderFields()
+                for name in ["if-none-match", "if-modified-since"] { exchange.upstreamHead.headers.remove(name: name) }
+                abandonTry(exchange)
+                exchange.rewindForRetry(to: exchange.backendIndex)
+                startTry(exchange)
+                return .handled
             }
             let freshened = stale.replacing(stored: stale.stored.freshened(by: fields, requestTime: request.requestTime,
                                                                             responseTime: now, policy: settings.policy))
-            cache.store.update(freshened)
+            cache.store.update(freshened, replacing: stale)
             cache.store.counters.revalidated.wrappingIncrement(ordering: .relaxed)
             request.answerAfterEnd = freshened
-            return true
+            return .handled
         }
-        if ServeDecision.isOriginFailure(status: status), serveStaleOnError(exchange, upstreamStatus: status) { return true }
+        if ServeDecision.isOriginFailure(status: status), serveStaleOnError(exchange, upstreamStatus: status) { return .handled }
         var cacheStatus = CacheStatus(forward: request.reason, forwardStatus: status, collapsed: request.collapsed)
-        switch storability(head, fields, request, exchange) {
+        switch Self.storability(head, fields, request, exchange.upstreamHead.method, now: now) {
         case .storable:
             request.fill = CacheFill(status: status, headers: Self.fieldsToStore(fields, exchange), responseTime: now,
                                      limit: settings.config.maxObjectSize,
@@ -59,9 +75,7 @@ extension ProxyHandler {
         }
         request.status = cacheStatus
         exchange.cacheResult = "miss"
-        addCacheFields(to: &clientHead, status: cacheStatus, upstream: head.headers.first(name: "cache-status"), hit: false,
-                       request: request)
-        return false
+        return .relay(cacheFields(cacheStatus, upstream: head.headers.first(name: "cache-status"), hit: false, request: request))
     }
 
     func cacheResponseBody(_ body: ByteBuffer, _ exchange: Exchange) {
@@ -146,10 +160,13 @@ extension ProxyHandler {
                     exchange: exchange, result: "revalidated")
     }
 
-    private func storability(_ head: HTTPResponseHead, _ fields: HeaderFields, _ request: CacheRequest,
-                             _ exchange: Exchange) -> StoreVerdict {
+    /// RFC 9111 §3, and what Sluice adds: no Vary *, nothing over max_object_size, nothing
+    /// that sets a cookie (one user's session must not reach another: Varnish and nginx
+    /// refuse these too), nothing stale on arrival without a validator.
+    static func storability(_ head: HTTPResponseHead, _ fields: HeaderFields, _ request: CacheRequest,
+                            _ upstreamMethod: HTTPMethod, now: Int64) -> StoreVerdict {
         // A range's 206 and a HEAD asked as HEAD carry no whole body to keep.
-        guard exchange.upstreamHead.method == .GET, !request.fields.contains("Range") else { return .notStorable("range") }
+        guard upstreamMethod == .GET, !request.fields.contains("Range") else { return .notStorable("range") }
         let settings = request.admitted.generation.cache
         switch Storability.evaluate(method: "GET", request: request.fields, status: Int(head.status.code), response: fields,
                                     policy: settings.policy) {
@@ -157,8 +174,9 @@ extension ProxyHandler {
         case .storable: break
         }
         if fields.listMembers("Vary").contains("*") { return .notStorable("vary-star") }
+        if fields.contains("Set-Cookie") { return .notStorable("set-cookie") }
         // Stale on arrival and nothing to revalidate with: storing it could never save a fetch.
-        let lifetime = Freshness.lifetime(status: Int(head.status.code), response: fields, responseTime: runtime.cache.clock.now(),
+        let lifetime = Freshness.lifetime(status: Int(head.status.code), response: fields, responseTime: now,
                                           policy: settings.policy)
         if lifetime.seconds <= 0, !fields.contains("ETag"), !fields.contains("Last-Modified") {
             return .notStorable("no-freshness")
@@ -169,27 +187,30 @@ extension ProxyHandler {
         return .storable
     }
 
-    private enum StoreVerdict {
+    enum StoreVerdict {
         case storable
         case notStorable(String)
     }
 
     /// The origin's fields as the store keeps them: without this request's id, which a later
     /// hit must not repeat.
-    private static func fieldsToStore(_ fields: HeaderFields, _ exchange: Exchange) -> HeaderFields {
+    static func fieldsToStore(_ fields: HeaderFields, _ exchange: Exchange) -> HeaderFields {
         fields.removing([exchange.headerPolicy.requestID.lowercased()])
     }
 
-    private static func lengthHint(_ head: HTTPResponseHead) -> Int {
+    static func lengthHint(_ head: HTTPResponseHead) -> Int {
         min(head.headers.first(name: "content-length").flatMap(Int.init) ?? 16 * 1024, 1 << 20)
     }
 
     /// RFC 9111 §4.4: a non-error answer to an unsafe method invalidates the target URI and
     /// same-origin Location and Content-Location.
-    private func invalidateAfterUnsafe(_ head: HTTPResponseHead, _ exchange: Exchange) {
-        guard let rule = exchange.generation.cache.rules[exchange.route.index],
-              !Invalidation.safeMethods.contains(exchange.method.rawValue),
-              let target = TargetURI(scheme: "http", authority: exchange.upstreamHead.headers.first(name: "host") ?? "",
+    /// Every route does this, cached or not: a POST route apart from the cached GET one is
+    /// common. The key rule is the route's when it caches, else the default (query as sent).
+    func invalidateAfterUnsafe(_ head: HTTPResponseHead, _ exchange: Exchange) {
+        guard !Invalidation.safeMethods.contains(exchange.method.rawValue), exchange.uri.hasPrefix("/"),
+              runtime.cache.store.objectCount > 0 else { return }
+        let rule = exchange.generation.cache.rules[exchange.route.index] ?? CacheKeyRule()
+        guard let target = TargetURI(scheme: "http", authority: exchange.upstreamHead.headers.first(name: "host") ?? "",
                                      requestTarget: exchange.uri) else { return }
         let uris = Invalidation.invalidatedURIs(method: exchange.method.rawValue, target: target, status: Int(head.status.code),
                                                 response: HeaderFields(head.headers))

@@ -21,7 +21,9 @@ extension ProxyHandler {
                      collapsed: Bool = false) -> CacheLookup {
         let head = admitted.head
         let settings = admitted.generation.cache
-        guard head.method == .GET || head.method == .HEAD, admitted.framing == .none,
+        // Origin-form only: an absolute URI names a host the router did not route by (it
+        // reads Host), and must not pick another host's entry.
+        guard head.method == .GET || head.method == .HEAD, admitted.framing == .none, head.uri.hasPrefix("/"),
               let rule = settings.rules[admitted.route.index],
               let target = TargetURI(scheme: "http", authority: head.headers.first(name: "host") ?? "", requestTarget: head.uri)
         else { return .forward(nil) }
@@ -131,7 +133,7 @@ extension ProxyHandler {
         guard let address = peer.address, allowed.contains(where: { $0.contains(address) }) else {
             return answer(local, .forbidden, "PURGE is not allowed from this address", close: close, route: route.name)
         }
-        guard let rule = local.generation.cache.rules[route.index],
+        guard let rule = local.generation.cache.rules[route.index], head.uri.hasPrefix("/"),
               let target = TargetURI(scheme: "http", authority: head.headers.first(name: "host") ?? "", requestTarget: head.uri)
         else { return answer(local, .notFound, "route \(route.name) does not cache", close: close, route: route.name) }
         let url = CacheKey.uri(target, rule: rule)

@@ -53,7 +53,9 @@ extension ProxyHandler {
             from: HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: code), headers: headers),
             requestVersion: admitted.head.version, keepAlive: !close, policy: admitted.snapshot.config.headers,
             requestID: admitted.local.requestID, limitFields: request.limitFields)
-        addCacheFields(to: &head, status: status, upstream: nil, hit: status.hit, request: request)
+        head.headers.remove(name: "cache-status")
+        head.headers.remove(name: "x-cache")
+        head.headers.add(contentsOf: cacheFields(status, upstream: nil, hit: status.hit, request: request))
         closing = closing || close
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
@@ -74,12 +76,9 @@ extension ProxyHandler {
     }
 
     /// Cache-Status after what caches upstream said (RFC 9211 §2), and X-Cache when asked for.
-    func addCacheFields(to head: inout HTTPResponseHead, status: CacheStatus, upstream: String?, hit: Bool,
-                        request: CacheRequest) {
-        head.headers.remove(name: "cache-status")
-        head.headers.add(name: "Cache-Status", value: status.appended(to: upstream))
-        if request.admitted.generation.cache.config.xCache {
-            head.headers.replaceOrAdd(name: "X-Cache", value: hit ? "HIT" : "MISS")
-        }
+    func cacheFields(_ status: CacheStatus, upstream: String?, hit: Bool, request: CacheRequest) -> [(String, String)] {
+        var fields = [("Cache-Status", status.appended(to: upstream))]
+        if request.admitted.generation.cache.config.xCache { fields.append(("X-Cache", hit ? "HIT" : "MISS")) }
+        return fields
     }
 }

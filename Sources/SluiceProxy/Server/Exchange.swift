@@ -153,6 +153,7 @@ final class Exchange {
     /// Moves what was sent back into `pending`, for the next try to send first.
     func rewindForRetry(to index: Int) {
         backendIndex = index
+        cache?.answerAfterEnd = nil
         if framing != .none {
             pending = (replay ?? []) + pending
         } else if requestEnded, pending.isEmpty {

@@ -77,6 +77,7 @@ extension ProxyHandler {
         }
         runtime.logger.info("\(reason)", metadata: ["request_id": "\(exchange.requestID)"])
         if exchange.firstTryLost {
+            if serveStaleOnError(exchange, upstreamStatus: nil) { return }
             fail(exchange, outcome == .timeout ? .gatewayTimeout : .badGateway, reason)
         }
     }

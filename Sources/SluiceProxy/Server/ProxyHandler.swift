@@ -345,6 +345,15 @@ final class ProxyHandler: ChannelDuplexHandler {
         exchange.cluster.record(serverError ? .serverError : .success, backend: exchange.backendIndex,
                                 latencyNanoseconds: latency, now: now.uptimeNanoseconds)
         if serverError, retryStatus(exchange, now: now.uptimeNanoseconds) { return }
+        var cacheFields: [(String, String)] = []
+        switch cacheResponseHead(head, exchange) {
+        case .handled:
+            // A 304 that freshened the stored object, or a stale object standing in for a failure.
+            if self.exchange === exchange { upstreamTimer?.set(after: exchange.idleTimeout) }
+            return
+        case .relay(let fields):
+            cacheFields = fields
+        }
         // An HTTP/1.0 client cannot take chunked framing: a body without a length ends at close.
         if exchange.version == .http1_0, !head.headers.contains(name: "content-length") {
             exchange.clientKeepAlive = false
@@ -357,14 +366,19 @@ final class ProxyHandler: ChannelDuplexHandler {
             requestID: exchange.requestID,
             limitFields: exchange.limitFields
         )
-        // A 304 that freshened the stored object, or a stale object standing in for a failure.
-        if exchange.route.cache != nil, cacheResponseHead(head, exchange, clientHead: &clientHead) {
-            if self.exchange === exchange { upstreamTimer?.set(after: exchange.idleTimeout) }
-            return
+        if !cacheFields.isEmpty {
+            for (name, _) in cacheFields { clientHead.headers.remove(name: name) }
+            clientHead.headers.add(contentsOf: cacheFields)
         }
         exchange.responseStarted = true
         context?.write(wrapOutboundOut(.head(clientHead)), promise: nil)
         upstreamTimer?.set(after: exchange.idleTimeout)
+        // A HEAD asked as GET whose body will not be stored: the client's answer is complete,
+        // and the body is not worth downloading.
+        if exchange.suppressClientBody, exchange.cache?.fill == nil {
+            exchange.upstreamReusable = false
+            receivedResponseEnd(nil, exchange)
+        }
     }
 
     func receivedResponseBody(_ body: ByteBuffer, _ exchange: Exchange) {

@@ -17,6 +17,8 @@ final class ScriptedOrigin: Sendable {
         var cutAfter: Int?
         /// Close the connection without answering.
         var reset = false
+        /// Send the body chunked, in two parts, with no Content-Length.
+        var chunked = false
     }
 
     let channel: any Channel
@@ -119,6 +121,16 @@ private final class OriginHandler: ChannelInboundHandler {
             return
         }
         let body = head.method == .HEAD ? "" : answer.body
+        if answer.chunked {
+            headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: answer.status, headers: headers))), promise: nil)
+            let half = body.utf8.count / 2
+            for part in [String(body.utf8.prefix(half))!, String(body.utf8.dropFirst(half))!] where !part.isEmpty {
+                context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: part)))), promise: nil)
+            }
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            return
+        }
         headers.replaceOrAdd(name: "Content-Length", value: String(answer.body.utf8.count))
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: answer.status, headers: headers))), promise: nil)
         if let cut = answer.cutAfter {

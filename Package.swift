@@ -43,6 +43,9 @@ let package = Package(
         // Policy: RFC 9111 cache decisions over plain header values (no NIO, no Foundation); the
         // data path does not use it yet.
         .target(name: "SluiceCache", swiftSettings: strict),
+        // The cache's disk tier: one file per response under a byte bound (blocking file I/O,
+        // run on a thread pool by the proxy; no NIO).
+        .target(name: "SluiceCacheDisk", dependencies: ["SluiceCache"], swiftSettings: strict),
         // Data path: a small RESP client (pipelining, pool, scripts) and the rate-limit lease scripts.
         .target(
             name: "SluiceRedis",
@@ -64,6 +67,7 @@ let package = Package(
             dependencies: [
                 "SluiceConfig",
                 "SluiceCache",
+                "SluiceCacheDisk",
                 "SluiceBalancing",
                 "SluiceLimits",
                 "SluiceRedis",
@@ -139,6 +143,7 @@ let package = Package(
         .testTarget(name: "SluiceConfigTests", dependencies: ["SluiceConfig", "SluiceLimits"], swiftSettings: strict),
         .testTarget(name: "SluiceBalancingTests", dependencies: ["SluiceBalancing"], swiftSettings: strict),
         .testTarget(name: "SluiceSLOTests", dependencies: ["SluiceSLO"], swiftSettings: strict),
+        .testTarget(name: "SluiceCacheDiskTests", dependencies: ["SluiceCacheDisk", "SluiceCache"], swiftSettings: strict),
         .testTarget(name: "SluiceCacheTests", dependencies: ["SluiceCache", "SluiceBalancing"], swiftSettings: strict),
         .testTarget(name: "SluiceLimitsTests", dependencies: ["SluiceLimits", "SluiceBalancing"], swiftSettings: strict),
         .testTarget(

@@ -21,6 +21,12 @@ public struct VaryKey: Sendable, Hashable {
         self.init(fieldNames: Self.fieldNames(response), request: request)
     }
 
+    /// A key as recorded earlier (names lowercased, values normalised), e.g. read back from disk.
+    public init(fieldNames: [String], storedValues: [String?]) {
+        self.fieldNames = fieldNames
+        values = storedValues
+    }
+
     /// The key of `request` for the given Vary field names.
     public init(fieldNames: [String], request: HeaderFields) {
         var names: [String] = []

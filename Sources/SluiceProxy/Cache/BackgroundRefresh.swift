@@ -103,7 +103,7 @@ final class BackgroundRefresh: UpstreamDelegate {
         case .end:
             var stored = false
             if let freshened {
-                cache.store.update(freshened, replacing: object)
+                cache.update(freshened, replacing: object)
                 cache.store.counters.revalidated.wrappingIncrement(ordering: .relaxed)
                 stored = true
             } else if let fill {
@@ -114,7 +114,7 @@ final class BackgroundRefresh: UpstreamDelegate {
                                            responseTime: fill.responseTime, policy: settings.policy),
                     vary: VaryKey(response: fill.headers, request: request.fields) ?? object.vary,
                     body: fill.body, tags: CachedObject.tags(in: fill.headers, field: settings.config.tagHeader))
-                stored = cache.store.insert(replacement)
+                stored = cache.insert(replacement)
             }
             finish(stored: stored, why: nil)
         }

@@ -39,9 +39,12 @@ final class CacheStore: Sendable {
 
     /// Stores `object`, replacing the variant with the same id; returns false when the policy
     /// refused it (larger than the whole store, or not admitted).
+    /// `ifAbsent`: not over an object of the same id (a copy from disk must not replace a
+    /// newer one stored meanwhile).
     @discardableResult
-    func insert(_ object: CachedObject) -> Bool {
+    func insert(_ object: CachedObject, ifAbsent: Bool = false) -> Bool {
         let (evicted, kept) = state.withLockedValue { state -> (Int, Bool) in
+            if ifAbsent, state.objects[object.id] != nil { return (0, true) }
             if let old = state.objects[object.id] { Self.unlink(old, from: &state) }
             state.objects[object.id] = object
             state.variants[object.primary, default: []].insert(object, at: 0)
@@ -63,7 +66,7 @@ final class CacheStore: Sendable {
             return (evicted, kept)
         }
         counters.evictions.wrappingIncrement(by: evicted, ordering: .relaxed)
-        if kept { counters.stores.wrappingIncrement(ordering: .relaxed) }
+        if kept, !ifAbsent { counters.stores.wrappingIncrement(ordering: .relaxed) }
         return kept
     }
 
@@ -163,6 +166,8 @@ final class CacheCounters: Sendable {
     let collapsed = ManagedAtomic(0)
     let purged = ManagedAtomic(0)
     let invalidated = ManagedAtomic(0)
+    /// Objects read back from the disk tier into memory.
+    let diskReads = ManagedAtomic(0)
 }
 
 extension EvictionKind {

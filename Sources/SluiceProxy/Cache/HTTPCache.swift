@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Atomics
+import NIOConcurrencyHelpers
 import SluiceCache
 import SluiceConfig
 
@@ -32,6 +33,32 @@ final class HTTPCache: Sendable {
     let store: CacheStore
     let flights = CacheFlights()
     let clock: any WallClock
+    /// Set once at start when `cache.disk.max_size` is above 0.
+    private let diskTier = NIOLockedValueBox<DiskTier?>(nil)
+    var disk: DiskTier? { diskTier.withLockedValue { $0 } }
+    func attach(_ disk: DiskTier) { diskTier.withLockedValue { $0 = disk } }
+
+    /// Stores in memory, and on disk when there is a disk tier.
+    @discardableResult
+    func insert(_ object: CachedObject) -> Bool {
+        let kept = store.insert(object)
+        disk?.write(object)
+        return kept
+    }
+
+    /// A 304's update, in both tiers.
+    func update(_ object: CachedObject, replacing old: CachedObject) {
+        store.update(object, replacing: old)
+        disk?.write(object)
+    }
+
+    /// Every variant of the URI, in both tiers (invalidation, purge by URL); the count is the
+    /// memory tier's.
+    @discardableResult
+    func remove(uri: String) -> Int {
+        disk?.remove(uri: uri)
+        return store.remove(uri: uri)
+    }
 
     init(config: CacheConfig, clock: any WallClock) {
         store = CacheStore(capacity: config.memorySize, eviction: config.eviction)
@@ -110,10 +137,12 @@ extension HTTPCache {
         switch selector {
         case .url(let url):
             let normalised = TargetURI(url).map { CacheKey.uri($0, rule: CacheKeyRule()) } ?? url
-            removed = store.remove(uri: normalised)
+            removed = remove(uri: normalised)
         case .prefix(let prefix):
+            disk?.remove { uri, _ in uri.hasPrefix(prefix) }
             removed = store.remove { $0.uri.hasPrefix(prefix) }
         case .tag(let tag):
+            disk?.remove { _, tags in tags.contains(tag) }
             removed = store.remove { $0.tags.contains(tag) }
         }
         store.counters.purged.wrappingIncrement(by: removed, ordering: .relaxed)

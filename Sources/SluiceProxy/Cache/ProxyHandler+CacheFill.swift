@@ -57,7 +57,7 @@ extension ProxyHandler {
             }
             let freshened = stale.replacing(stored: stale.stored.freshened(by: fields, requestTime: request.requestTime,
                                                                             responseTime: now, policy: settings.policy))
-            cache.store.update(freshened, replacing: stale)
+            cache.update(freshened, replacing: stale)
             cache.store.counters.revalidated.wrappingIncrement(ordering: .relaxed)
             request.answerAfterEnd = freshened
             return .handled
@@ -97,7 +97,7 @@ extension ProxyHandler {
                                        responseTime: fill.responseTime, policy: settings.policy),
                 vary: VaryKey(response: fill.headers, request: request.fields) ?? VaryKey(fieldNames: [], request: request.fields),
                 body: fill.body, tags: CachedObject.tags(in: fill.headers, field: settings.config.tagHeader))
-            stored = runtime.cache.store.insert(object)
+            stored = runtime.cache.insert(object)
         }
         land(request, stored: stored)
     }
@@ -215,7 +215,7 @@ extension ProxyHandler {
         let uris = Invalidation.invalidatedURIs(method: exchange.method.rawValue, target: target, status: Int(head.status.code),
                                                 response: HeaderFields(head.headers))
         var removed = 0
-        for uri in uris { removed += runtime.cache.store.remove(uri: CacheKey.uri(uri, rule: rule)) }
+        for uri in uris { removed += runtime.cache.remove(uri: CacheKey.uri(uri, rule: rule)) }
         if removed > 0 { runtime.cache.store.counters.invalidated.wrappingIncrement(by: removed, ordering: .relaxed) }
     }
 }

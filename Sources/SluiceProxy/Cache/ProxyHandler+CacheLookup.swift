@@ -18,7 +18,7 @@ enum CacheLookup {
 // file does the I/O around its answers.
 extension ProxyHandler {
     func lookUpCache(_ admitted: AdmittedHead, limitFields: [(String, String)], mayCollapse: Bool = true,
-                     collapsed: Bool = false) -> CacheLookup {
+                     collapsed: Bool = false, diskChecked: Bool = false) -> CacheLookup {
         let head = admitted.head
         let settings = admitted.generation.cache
         // Origin-form only: an absolute URI names a host the router did not route by (it
@@ -36,6 +36,10 @@ extension ProxyHandler {
         request.collapsed = collapsed
         let variants = cache.store.variants(of: key.string)
         guard let object = variants.first(where: { $0.vary.matches(fields) }) else {
+            if !diskChecked, let disk = cache.disk, disk.knows(key.string), let context {
+                readFromDisk(disk, request, mayCollapse: mayCollapse, context: context)
+                return .handled
+            }
             request.reason = variants.isEmpty ? .uriMiss : .varyMiss
             return miss(request, mayCollapse: mayCollapse)
         }
@@ -102,6 +106,29 @@ extension ProxyHandler {
         admitting = true
         pauseReads()
         return .handled
+    }
+
+    /// The memory tier missed and the disk knows the key: its variants are read on the disk's
+    /// pool (later pipelined parts queue meanwhile), promoted to memory, and looked up again.
+    private func readFromDisk(_ disk: DiskTier, _ request: CacheRequest, mayCollapse: Bool, context: ChannelHandlerContext) {
+        admitting = true
+        pauseReads()
+        let cache = runtime.cache
+        disk.read(request.key.string, on: context.eventLoop, policy: request.admitted.generation.cache.policy)
+            .assumeIsolated().whenComplete { result in
+                let objects = (try? result.get()) ?? []
+                for object in objects { cache.store.insert(object, ifAbsent: true) }
+                cache.store.counters.diskReads.wrappingIncrement(by: objects.count, ordering: .relaxed)
+                self.admitting = false
+                guard !self.closing, let context = self.context, context.channel.isActive else { return }
+                let lookup = self.lookUpCache(request.admitted, limitFields: request.limitFields, mayCollapse: mayCollapse,
+                                              collapsed: request.collapsed, diskChecked: true)
+                if case .forward(let forwarded) = lookup {
+                    self.forwardUpstream(request.admitted, limitFields: request.limitFields, cache: forwarded)
+                }
+                if self.exchange == nil, !self.admitting { self.resumeReads() }
+                self.serveQueued()
+            }
     }
 
     private func collapsedFetchEnded(_ outcome: CacheFlights.Outcome, _ request: CacheRequest) {

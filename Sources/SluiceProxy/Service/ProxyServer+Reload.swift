@@ -144,6 +144,11 @@ extension ProxyServer {
             config.admin.address = admin.address
             config.admin.port = admin.port
         }
+        if config.cache.disk != running.cache.disk || config.cache.purgeFanout != running.cache.purgeFanout {
+            warnings.append("cache.disk and cache.purge_fanout take effect on the next start")
+            config.cache.disk = running.cache.disk
+            config.cache.purgeFanout = running.cache.purgeFanout
+        }
         if config.user != running.user {
             warnings.append("user takes effect on the next start")
             config.user = running.user

@@ -151,6 +151,8 @@ public final class ProxyServer: Sendable {
         for cluster in runtime.snapshot.config.clusters { _ = runtime.health.health(for: cluster) }
         for cluster in runtime.snapshot.config.clusters { try await startHealthCheck(cluster) }
         runtime.purgeFanout?.start()
+        let cache = runtime.snapshot.config.cache
+        if cache.disk.maxSize > 0 { runtime.cache.attach(try await DiskTier.open(cache, logger: runtime.logger)) }
         for channel in channels { try await channel.setOption(.autoRead, value: true).get() }
         adminState.ready.store(true, ordering: .relaxed)
         reloadGate.withLockedValue { gate in if gate.phase == .starting { gate.phase = .running } }
@@ -257,6 +259,7 @@ public final class ProxyServer: Sendable {
         await onEveryLoop { $0.closeIdleConnections() }
         await runtime.generation.limiter.shutdown(on: group.next())
         await runtime.purgeFanout?.stop()
+        await runtime.cache.disk?.shutdown()
         if ownsGroup { try await group.shutdownGracefully() }
     }
 

@@ -125,8 +125,8 @@ let package = Package(
             path: "Benchmarks/BalancerBench",
             swiftSettings: strict
         ),
-        // On demand, not a test: hit ratios and throughput of each eviction policy on Zipf traces
-        // (docs/caching.md, which chose the default from it).
+        // On demand, not a test: miss ratios of each eviction policy against Belady's optimum on
+        // Zipf, scan and loop traces, and their speed (README, "Caching"; docs/caching.md).
         .executableTarget(
             name: "sluice-cache-sim",
             dependencies: ["SluiceCache", "SluiceBalancing"],

@@ -65,7 +65,7 @@ public enum ServeDecision: Sendable, Equatable {
         policy: CachePolicy = CachePolicy()
     ) -> ServeDecision {
         let requested = CacheControl(request)
-        let directives = CacheControl(stored.headers)
+        let directives = stored.directives
         let timeToLive = stored.timeToLive(at: now)
         let staleness = max(0, -timeToLive)
         let reuse = Reuse(age: stored.age(at: now), timeToLive: timeToLive, omittedFields: directives.noCache?.fieldNames ?? [])

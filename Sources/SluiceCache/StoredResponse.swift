@@ -4,13 +4,15 @@ public struct StoredResponse: Sendable, Equatable {
     public var status: Int
     /// The fields to serve: the origin's, less those §3.1 keeps out of storage, with a Date
     /// added when the origin sent none.
-    public var headers: HeaderFields
+    public private(set) var headers: HeaderFields
     /// Unix seconds: when the request went upstream and when the response arrived.
     public var requestTime: Int64
     public var responseTime: Int64
     public var lifetime: Freshness.Lifetime
     /// §4.2.3's corrected_initial_age.
     public var correctedInitialAge: Int64
+    /// The stored Cache-Control, parsed once: every reuse consults it.
+    public var directives: CacheControl
 
     /// Prepares `headers` (as received from the origin) for storage and computes freshness.
     public init(status: Int, headers: HeaderFields, requestTime: Int64, responseTime: Int64, policy: CachePolicy = CachePolicy()) {
@@ -23,6 +25,7 @@ public struct StoredResponse: Sendable, Equatable {
         self.responseTime = responseTime
         lifetime = Freshness.lifetime(status: status, response: stored, responseTime: responseTime, policy: policy)
         correctedInitialAge = Freshness.correctedInitialAge(response: stored, requestTime: requestTime, responseTime: responseTime)
+        directives = CacheControl(stored)
     }
 
     public var freshnessLifetime: Int64 { lifetime.seconds }

@@ -19,6 +19,9 @@ final class CachedObject: Sendable {
     let tags: [String]
     /// What it costs the memory store: body, fields, and the keys.
     let size: Int
+    /// The stored fields as the client gets them, less what each answer sets anew.
+    let clientFields: HTTPHeaders
+    static let replacedFields = ["age", "content-length", "cache-status", "x-cache"]
 
     init(primary: String, uri: String, stored: StoredResponse, vary: VaryKey, body: ByteBuffer, tags: [String]) {
         self.primary = primary
@@ -37,8 +40,10 @@ final class CachedObject: Sendable {
         self.tags = tags
         id = vary.fieldNames.isEmpty ? primary : primary + "\n\n" + vary.string
         let fieldBytes = stored.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+        clientFields = stored.headers.removing(Self.replacedFields).httpHeaders
         // A fixed overhead per object, so that many tiny objects cannot exceed the bound unseen.
-        size = self.body.capacity + fieldBytes + id.utf8.count + uri.utf8.count + 256
+        // Fields are kept twice (as stored and as sent).
+        size = self.body.capacity + 2 * fieldBytes + id.utf8.count + uri.utf8.count + 256
     }
 
     /// The same object with fields freshened by a 304 (RFC 9111 §4.3.4).

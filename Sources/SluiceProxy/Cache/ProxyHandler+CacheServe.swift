@@ -17,26 +17,31 @@ extension ProxyHandler {
         guard let context else { return }
         let admitted = request.admitted
         let now = runtime.cache.clock.now()
-        var fields = object.stored.headers.removing(["age", "content-length", "cache-status"] + reuse.omittedFields)
+        // The stored fields as NIO's, made once per object; fields a qualified no-cache names
+        // are left out only for the reuses that need it.
+        var headers = reuse.omittedFields.isEmpty
+            ? object.clientFields
+            : object.stored.headers.removing(CachedObject.replacedFields + reuse.omittedFields).httpHeaders
         var code = object.stored.status
         var body: ByteBuffer? = request.method == .HEAD ? nil : object.body
         var length = object.body.readableBytes
-        switch Revalidation.answer(method: request.method.rawValue, request: request.fields, stored: object.stored) {
+        let conditional = request.fields.contains("If-None-Match") || request.fields.contains("If-Modified-Since")
+        switch conditional ? Revalidation.answer(method: request.method.rawValue, request: request.fields, stored: object.stored) : .full {
         case .notModified(let notModified):
             code = 304
-            fields = notModified
+            headers = notModified.httpHeaders
             body = nil
             length = -1
         case .full where request.method == .GET && request.fields.contains("Range"):
             switch rangeAnswer(object, request, now: now) {
             case .partial(let first, let last):
                 code = 206
-                fields.append("Content-Range", ByteRange.contentRange(first: first, last: last, length: length))
+                headers.add(name: "Content-Range", value: ByteRange.contentRange(first: first, last: last, length: length))
                 body = object.body.getSlice(at: object.body.readerIndex + first, length: last - first + 1)
                 length = last - first + 1
             case .unsatisfiable:
                 code = 416
-                fields = HeaderFields([HeaderField(name: "Content-Range", value: ByteRange.unsatisfiedRange(length: length))])
+                headers = ["Content-Range": ByteRange.unsatisfiedRange(length: length)]
                 body = nil
                 length = 0
             case .full, .passThrough:
@@ -45,7 +50,6 @@ extension ProxyHandler {
         case .full:
             break
         }
-        var headers = fields.httpHeaders
         headers.replaceOrAdd(name: "Age", value: String(reuse.age))
         if length >= 0 { headers.replaceOrAdd(name: "Content-Length", value: String(length)) }
         let close = !keepAlive || quiescing

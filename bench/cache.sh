@@ -43,7 +43,9 @@
 #   Results: stdout and bench/out/cache-results.md; raw wrk output in bench/out/cache-wrk-*.txt.
 #   Everything listens on 127.0.0.1 on free ports. Every process started here is killed on exit,
 #   and BENCH_TIMEOUT (seconds) bounds the whole run (not counting the optional build).
-set -euo pipefail
+set -eEuo pipefail
+# A command that fails outside a checked context says where, rather than ending the run silently.
+trap 'printf "[cache-bench] ERROR: line %s: %s failed\n" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
@@ -543,11 +545,14 @@ declare -A Z_REQS Z_SECS Z_RPS Z_P99 Z_HIT Z_MISS Z_EXTRA Z_FETCH Z_OBJS Z_BYTES
 ZRUNS=()
 
 metric() {  # metric NAME_WITH_LABELS: one value from Sluice's /metrics
-  curl -fsS --max-time 5 "http://127.0.0.1:$SLUICE_ADMIN/metrics" \
-    | awk -v m="$1" '$1 == m { print $2; found = 1 } END { if (!found) print "0" }'
+  local text
+  text=$(curl -fsS --max-time 5 "http://127.0.0.1:$SLUICE_ADMIN/metrics") || die "GET /metrics on the sluice admin listener failed"
+  awk -v m="$1" '$1 == m { print $2; found = 1 } END { if (!found) exit 1 }' <<<"$text" || die "no $1 in sluice /metrics"
 }
 vstat() {  # vstat FIELD: one counter from varnishstat
-  varnishstat -n "$VARNISH_N" -1 -f "$1" 2>/dev/null | awk -v m="$1" '$1 == m { print $2; found = 1 } END { if (!found) print "0" }'
+  local text
+  text=$(varnishstat -n "$VARNISH_N" -1 -f "$1" 2>&1) || die "varnishstat -f $1 failed: $text"
+  awk -v m="$1" '$1 == m { print $2; found = 1 } END { if (!found) exit 1 }' <<<"$text" || die "no $1 in varnishstat"
 }
 
 # zipf_wrk RUN: the Zipf load against PROXY_URL; fills Z_REQS/Z_SECS/Z_RPS/Z_P99.
@@ -673,7 +678,7 @@ report() {
   echo
   echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ), host: $(uname -r), cpus: $(nproc), loadavg at start: $LOADAVG_START"
   echo "- proxy under test alone on cpu $PROXY_CPU; origin nginx + wrk on cpu $LOAD_CPU; all on 127.0.0.1"
-  echo "- sluice: $SLUICE_BIN (git $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo n/a)), event_loops 1"
+  echo "- sluice: $SLUICE_BIN (built $(date -u -r "$SLUICE_BIN" +%Y-%m-%dT%H:%M:%SZ); repo HEAD $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo n/a) at $(git -C "$REPO" log -1 --format=%cI 2>/dev/null || echo n/a)), event_loops 1"
   if ((USE_VARNISH)); then
     echo "- $(varnishd -V 2>&1 | head -n 1), malloc storage, default VCL (builtin), default thread pools"
   else

@@ -12,7 +12,10 @@
 -- read. Which rank maps to which object is a seeded shuffle shared by all threads, so the
 -- popular objects are spread over the namespace rather than being 00000, 00001, ...
 -- With -t1 the order in which requests are issued is fully deterministic; how they are spread
--- over the connections depends on timing, as with any closed-loop load.
+-- over the connections depends on timing, as with any closed-loop load. wrk calls request()
+-- once before the run to check what it returns, so thread 0's first draw is never sent (the
+-- same for every proxy), and the connections writing when the count is reached send a few
+-- (at most one each) repeats of the last path.
 
 local function env_num(name, default)
   local v = os.getenv(name)

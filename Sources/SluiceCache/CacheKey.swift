@@ -41,6 +41,10 @@ public struct CacheKey: Sendable, Hashable {
 
     public init(target: TargetURI, request: HeaderFields, rule: CacheKeyRule = CacheKeyRule()) {
         uri = Self.uri(target, rule: rule)
+        guard !rule.headers.isEmpty || !rule.cookies.isEmpty else {
+            string = uri
+            return
+        }
         var lines = [uri]
         for name in rule.headers.map(FieldSyntax.lowercased) {
             lines.append("header:" + name + (VaryKey.normalisedValue(of: name, in: request).map { "=" + $0 } ?? ""))

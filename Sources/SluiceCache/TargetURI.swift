@@ -32,11 +32,23 @@ public struct TargetURI: Sendable, Hashable {
     /// Host that is not `host[:port]` (RFC 9110 §7.2), which could otherwise smuggle a path or
     /// userinfo into the key.
     public init?(scheme: String, authority: String, requestTarget: String) {
-        if requestTarget.hasPrefix("/") {
-            guard !authority.isEmpty, !authority.contains(where: { "@/?#".contains($0) }) else { return nil }
-            self.init("\(scheme)://\(authority)\(requestTarget)")
-        } else {
+        guard requestTarget.utf8.first == UInt8(ascii: "/") else {
             self.init(requestTarget)
+            return
+        }
+        // Origin-form, on every cached request: split by bytes, with no URI text to build
+        // and parse again (as the absolute form must be).
+        let forbidden: Set<UInt8> = [UInt8(ascii: "@"), UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "#")]
+        guard !authority.isEmpty, !authority.utf8.contains(where: forbidden.contains) else { return nil }
+        let scheme = FieldSyntax.lowercased(scheme)
+        guard Self.defaultPort(scheme) != nil, let (host, port) = Self.hostAndPort(Substring(authority)) else { return nil }
+        var target = Substring(requestTarget)
+        if let hash = target.utf8.firstIndex(of: UInt8(ascii: "#")) { target = target[..<hash] }
+        if let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
+            self.init(scheme: scheme, host: host, port: port, path: String(target[..<question]),
+                      query: String(target[target.utf8.index(after: question)...]))
+        } else {
+            self.init(scheme: scheme, host: host, port: port, path: String(target))
         }
     }
 
@@ -96,16 +108,16 @@ public struct TargetURI: Sendable, Hashable {
 
     /// `[ userinfo "@" ] host [ ":" port ]`; an empty port is the default (RFC 3986 §6.2.3).
     private static func hostAndPort(_ authority: Substring) -> (String, Int?)? {
-        let hostPort = authority.lastIndex(of: "@").map { authority[authority.index(after: $0)...] } ?? authority
-        let portSeparator = hostPort.lastIndex(of: ":").flatMap { colon in
-            hostPort[colon...].contains("]") ? nil : colon  // a colon inside an IPv6 literal
+        let hostPort = authority.utf8.lastIndex(of: UInt8(ascii: "@")).map { authority[authority.utf8.index(after: $0)...] } ?? authority
+        let portSeparator = hostPort.utf8.lastIndex(of: UInt8(ascii: ":")).flatMap { colon in
+            hostPort.utf8[colon...].contains(UInt8(ascii: "]")) ? nil : colon  // a colon inside an IPv6 literal
         }
         guard let portSeparator else { return hostPort.isEmpty ? nil : (String(hostPort), nil) }
         let host = hostPort[..<portSeparator]
-        let digits = hostPort[hostPort.index(after: portSeparator)...]
+        let digits = hostPort[hostPort.utf8.index(after: portSeparator)...]
         guard !host.isEmpty else { return nil }
         if digits.isEmpty { return (String(host), nil) }
-        guard digits.count <= 5, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let port = Int(digits), port <= 65_535
+        guard digits.utf8.count <= 5, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let port = Int(digits), port <= 65_535
         else { return nil }
         return (String(host), port)
     }

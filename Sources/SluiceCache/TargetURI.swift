@@ -38,8 +38,10 @@ public struct TargetURI: Sendable, Hashable {
         }
         // Origin-form, on every cached request: split by bytes, with no URI text to build
         // and parse again (as the absolute form must be).
-        let forbidden: Set<UInt8> = [UInt8(ascii: "@"), UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "#")]
-        guard !authority.isEmpty, !authority.utf8.contains(where: forbidden.contains) else { return nil }
+        let forbidden = { (byte: UInt8) in
+            byte == UInt8(ascii: "@") || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#")
+        }
+        guard !authority.isEmpty, !authority.utf8.contains(where: forbidden) else { return nil }
         let scheme = FieldSyntax.lowercased(scheme)
         guard Self.defaultPort(scheme) != nil, let (host, port) = Self.hostAndPort(Substring(authority)) else { return nil }
         var target = Substring(requestTarget)

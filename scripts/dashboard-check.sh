@@ -52,6 +52,7 @@ from urllib.parse import quote
 base, token, shot = sys.argv[1], sys.argv[2], sys.argv[3]
 DATA_TIMEOUT = float(os.environ.get("DASHBOARD_CHECK_TIMEOUT", "30"))
 WANT_POLLS = int(os.environ.get("DASHBOARD_CHECK_POLLS", "4"))
+CACHE_EXPECTED = os.environ.get("DASHBOARD_EXPECT_CACHE", "") == "1"
 START_TIMEOUT = 60.0   # chromium's own start on a busy 2-core machine; not counted in DATA_TIMEOUT
 url = base + "/dashboard" + ("#token=" + quote(token, safe="") if token else "")
 shown = base + "/dashboard" + ("#token=***" if token else "")
@@ -135,6 +136,7 @@ PROBE = r"""(() => {
     polls: document.body ? Number(document.body.dataset.polls || 0) : 0,
     error: err && !err.hidden ? err.textContent.trim() : '',
     rate: t('req-rate'), p50: t('p50'), p90: t('p90'), p99: t('p99'), total: t('requests-total'), backends: t('backends-healthy'),
+    cache: document.getElementById('cache-some') && !document.getElementById('cache-some').hidden ? t('cache-ratio') : null,
     text: document.body ? document.body.innerText : '',
     http: nav ? nav.responseStatus : null,
     resources: performance.getEntriesByType('resource').map((r) => [r.name.replace(location.origin, ''), r.responseStatus]),
@@ -211,6 +213,9 @@ def check():
     for key in ("p50", "p90", "p99"):   # a dash is fine: no request finished yet
         if p[key] != DASH and not NUMBER.match(p[key] or ""):
             problems.append("%s shows %r" % (key, p[key]))
+    # With a cached route (dashboard-e2e.sh has one), the hit ratio is a number.
+    if CACHE_EXPECTED and not NUMBER.match(p["cache"] or ""):
+        problems.append("cache-ratio shows %r" % p["cache"])
     if not re.match(r"^\d+/\d+$", p["backends"] or ""):
         problems.append("backends-healthy shows %r" % p["backends"])
     bad = re.findall(r"\b(NaN|undefined|Infinity|null)\b", p["text"])
@@ -220,8 +225,8 @@ def check():
     if problems:
         fail("; ".join(problems))
     ms = lambda v: v if v == DASH else v + "ms"
-    print("dashboard ok: req/s=%s p50=%s p90=%s p99=%s requests=%s backends=%s polls=%d in %.1fs (%s)%s"
-          % (p["rate"], ms(p["p50"]), ms(p["p90"]), ms(p["p99"]), p["total"], p["backends"], p["polls"],
+    print("dashboard ok: req/s=%s p50=%s p90=%s p99=%s requests=%s backends=%s cache hits=%s%% polls=%d in %.1fs (%s)%s"
+          % (p["rate"], ms(p["p50"]), ms(p["p90"]), ms(p["p99"]), p["total"], p["backends"], p["cache"], p["polls"],
              time.monotonic() - started, shown, ", screenshot " + shot if saved else ""))
 
 try:

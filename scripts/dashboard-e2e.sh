@@ -28,7 +28,9 @@ port_in() {  # FILE PATTERN
 }
 
 # A backend: Python's own HTTP server on a free loopback port.
-mkdir -p "$work/www" && echo hello > "$work/www/index.html"
+mkdir -p "$work/www/static" && echo hello > "$work/www/index.html"
+# Two days old: heuristic freshness (10% of its age) keeps it cached, so the cache panel has hits.
+echo "cached page" > "$work/www/static/page.html" && touch -d '2 days ago' "$work/www/static/page.html"
 python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$work/www" > "$work/backend.log" 2>&1 &
 pids+=($!)
 backend=$(port_in "$work/backend.log" "Serving HTTP on")
@@ -42,6 +44,7 @@ clusters: [{name: web, backends: [{address: "127.0.0.1:$backend"}]}]
 rate_limits: [{name: few, tiers: [{limit: 5, window: 1m}]}]
 routes:
   - {name: limited, match: {path_prefix: /limited}, cluster: web, rate_limits: [few]}
+  - {name: static, match: {path_prefix: /static}, cluster: web, cache: {}}
   - {name: site, match: {path_prefix: /}, cluster: web, slo: {availability: 99.9, latency: {threshold: 300ms, percent: 99}}}
 YAML
 "$bin" run -c "$work/sluice.yaml" > "$work/sluice.out" 2> "$work/sluice.log" &
@@ -54,8 +57,9 @@ admin=$(port_in "$work/sluice.log" "admin listening")
     curl -s -o /dev/null "http://127.0.0.1:$proxy/" || true
     curl -s -o /dev/null "http://127.0.0.1:$proxy/missing" || true
     curl -s -o /dev/null "http://127.0.0.1:$proxy/limited" || true
+    curl -s -o /dev/null "http://127.0.0.1:$proxy/static/page.html" || true
     sleep 0.05
   done ) &
 pids+=($!)
 
-bash scripts/dashboard-check.sh "http://127.0.0.1:$admin" "$token" "$shot"
+DASHBOARD_EXPECT_CACHE=1 bash scripts/dashboard-check.sh "http://127.0.0.1:$admin" "$token" "$shot"

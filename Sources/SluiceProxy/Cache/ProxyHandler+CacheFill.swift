@@ -39,7 +39,12 @@ extension ProxyHandler {
         let status = Int(head.status.code)
         guard let request = exchange.cache else {
             invalidateAfterUnsafe(head, exchange)
-            return .relay([])
+            guard exchange.route.cache != nil else { return .relay([]) }
+            // A cached route's request the cache did not handle says why (RFC 9211 §2.2).
+            let reason: ForwardReason = exchange.method == .GET || exchange.method == .HEAD ? .bypass : .method
+            var fields = [("Cache-Status", CacheStatus(forward: reason, forwardStatus: status).appended(to: head.headers.first(name: "cache-status")))]
+            if exchange.generation.cache.config.xCache { fields.append(("X-Cache", "MISS")) }
+            return .relay(fields)
         }
         let now = cache.clock.now()
         let settings = request.admitted.generation.cache

@@ -415,18 +415,34 @@ import Testing
         await Self.stop(proxy, origin)
     }
 
-    @Test func anAbsoluteURINamingAnotherHostDoesNotPoisonItsEntry() async throws {
-        let (proxy, origin, _) = try await Self.start()
-        origin.set("/app.js", [("Cache-Control", "max-age=600")], body: "evil")
+    @Test func anAbsoluteURIIsRoutedAndCachedByItsOwnAuthority() async throws {
+        // Two tenants: an absolute URI naming the victim, sent with the attacker's Host, must
+        // reach the victim's origin (RFC 9112 §3.2.2), not store the attacker's body for it.
+        let victim = try await ScriptedOrigin.start(group: testGroup)
+        let attacker = try await ScriptedOrigin.start(group: testGroup)
+        victim.set("/app.js", [("Cache-Control", "max-age=600")], body: "good")
+        attacker.set("/app.js", [("Cache-Control", "max-age=600")], body: "evil")
+        let proxy = try await ProxyHarness.start(backends: [victim.address]) { config in
+            config.clusters.append(ClusterConfig(name: "tenant", backends: [ProxyHarness.backend(attacker.address)]))
+            var tenant = RouteConfig(name: "tenant", match: RouteMatch(host: "tenant.test"), cluster: "tenant")
+            tenant.cache = RouteCacheConfig()
+            config.routes[0].cache = RouteCacheConfig()
+            config.routes.insert(tenant, at: 0)
+        }
         let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
-        let bypassed = try #require(try await client.send([.init(uri: "http://victim.test/app.js", headers: ["host": "cache.test"])]).first)
-        #expect(bypassed.head.headers.first(name: "cache-status")?.hasPrefix("Sluice; fwd=bypass") == true)
-        #expect(proxy.server.runtime.cache.store.objectCount == 0)
-        origin.set("/app.js", [("Cache-Control", "max-age=600")], body: "good")
-        let victim = try #require(try await client.send([.init(uri: "/app.js", headers: ["host": "victim.test"])]).first)
-        #expect(victim.body == "good")
+        let crafted = try #require(try await client.send([.init(uri: "http://victim.test/app.js", headers: ["host": "tenant.test"])]).first)
+        #expect(crafted.body == "good")
+        #expect(attacker.requests.isEmpty)
+        #expect(victim.requests.first?.uri == "/app.js" && victim.requests.first?.headers["host"] == ["victim.test"])
+        let plain = try #require(try await client.send([.init(uri: "/app.js", headers: ["host": "victim.test"])]).first)
+        #expect(plain.body == "good" && plain.head.headers.first(name: "cache-status")?.hasPrefix("Sluice; hit") == true)
+        // An authority with userinfo is refused.
+        let userinfo = try #require(try await client.send([.init(uri: "http://user@victim.test/app.js", headers: ["host": "victim.test"])]).first)
+        #expect(userinfo.status == 400)
         await client.close()
-        await Self.stop(proxy, origin)
+        await proxy.stop()
+        await victim.stop()
+        await attacker.stop()
     }
 
     @Test func aHeadMissForAnUnstorableObjectEndsAtItsHead() async throws {

@@ -113,6 +113,29 @@ import Testing
         await proxy.stop()
     }
 
+    /// RFC 9112 §3.2.2: an absolute-form target's authority wins over Host, and the backend
+    /// gets the origin-form target with that Host.
+    @Test func anAbsoluteFormTargetIsRoutedByItsAuthorityAndSentInOriginForm() async throws {
+        let web = try await TestBackend.start(name: "web", group: testGroup)
+        let api = try await TestBackend.start(name: "api", group: testGroup)
+        let proxy = try await ProxyHarness.start(backends: [web.address]) { config in
+            config.clusters.append(ClusterConfig(name: "api", backends: [ProxyHarness.backend(api.address)]))
+            config.routes.insert(RouteConfig(name: "api", match: RouteMatch(host: "api.test"), cluster: "api"), at: 0)
+        }
+        let out = try await Curl.run(["-H", "Host: www.test", "--request-target", "http://API.test:80/headers?x=1", "\(proxy.url)/"])
+        #expect(out.stdout.hasPrefix("GET /headers?x=1 HTTP/1.1\n"), "\(out.stdout)")
+        #expect(out.stdout.contains("host: API.test:80\n"))
+        #expect(web.requestCount == 0)
+        #expect(RequestValidation.originForm("http://a.test") == .rewritten(authority: "a.test", target: "/"))
+        #expect(RequestValidation.originForm("HTTPS://a.test?q#f") == .rewritten(authority: "a.test", target: "/?q"))
+        #expect(RequestValidation.originForm("http:///x") == .invalid)
+        #expect(RequestValidation.originForm("/plain") == .unchanged)
+        #expect(RequestValidation.originForm("*") == .unchanged)
+        await proxy.stop()
+        await web.stop()
+        await api.stop()
+    }
+
     @Test func routingUsesTheNormalisedPathAndForwardsTheOriginal() async throws {
         let publicSite = try await TestBackend.start(name: "public", group: testGroup)
         let admin = try await TestBackend.start(name: "admin", group: testGroup)

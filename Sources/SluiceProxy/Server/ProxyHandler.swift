@@ -115,7 +115,8 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     // MARK: 1–4: head, route, pick, connect
 
-    private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+    private func receivedHead(_ received: HTTPRequestHead, context: ChannelHandlerContext) {
+        var head = received
         clientTimeouts.requestHeadReceived(expectingBody: currentRequestMayHaveBody)
         let generation = runtime.generation
         let snapshot = generation.snapshot
@@ -144,6 +145,16 @@ final class ProxyHandler: ChannelDuplexHandler {
         let closeLocal = hasBody || !keepAlive
         if head.method == .CONNECT {
             return answer(local, .methodNotAllowed, "CONNECT is not supported by this listener", close: true)
+        }
+        // RFC 9112 §3.2.2: an absolute-form target's authority replaces Host, for routing,
+        // the cache and the backend alike; the backend gets origin-form (§3.2.1).
+        switch RequestValidation.originForm(head.uri) {
+        case .unchanged: break
+        case .rewritten(let authority, let target):
+            head.uri = target
+            head.headers.replaceOrAdd(name: "host", value: authority)
+        case .invalid:
+            return answer(local, .badRequest, "invalid authority in the request target", close: true)
         }
 
         guard let routingPath = RoutingPath.normalize(head.uri) else {

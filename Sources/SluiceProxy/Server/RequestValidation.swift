@@ -81,3 +81,33 @@ extension StringProtocol {
         return s
     }
 }
+
+extension RequestValidation {
+    enum TargetForm: Equatable {
+        /// Origin-form (or `*`): nothing to do.
+        case unchanged
+        /// Absolute-form, split into the authority and the origin-form target.
+        case rewritten(authority: String, target: String)
+        /// Absolute-form with an empty authority or userinfo (RFC 9110 §4.2.4 forbids it).
+        case invalid
+    }
+
+    /// `http://host[:port]/path?query` → (`host[:port]`, `/path?query`); the path "/" when
+    /// absent (RFC 9112 §3.2.1).
+    static func originForm(_ uri: String) -> TargetForm {
+        let bytes = uri.utf8
+        guard let first = bytes.first, first != UInt8(ascii: "/"), first != UInt8(ascii: "*") else { return .unchanged }
+        let lowered = uri.prefix(8).lowercased()
+        let schemeLength = lowered.hasPrefix("https://") ? 8 : lowered.hasPrefix("http://") ? 7 : 0
+        guard schemeLength > 0 else { return .unchanged }
+        let rest = uri.utf8.dropFirst(schemeLength)
+        let end = rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? rest.endIndex
+        let authority = Substring(rest[..<end])
+        guard !authority.isEmpty, !authority.utf8.contains(UInt8(ascii: "@")) else { return .invalid }
+        var target = String(Substring(rest[end...]))
+        if let hash = target.utf8.firstIndex(of: UInt8(ascii: "#")) { target = String(target[..<hash]) }
+        if !target.hasPrefix("/") { target = "/" + target }
+        return .rewritten(authority: String(authority), target: target)
+    }
+}
+

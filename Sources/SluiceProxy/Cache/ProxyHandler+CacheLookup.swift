@@ -21,8 +21,8 @@ extension ProxyHandler {
                      collapsed: Bool = false, diskChecked: Bool = false) -> CacheLookup {
         let head = admitted.head
         let settings = admitted.generation.cache
-        // Origin-form only: an absolute URI names a host the router did not route by (it
-        // reads Host), and must not pick another host's entry.
+        // Origin-form only (receivedHead has turned absolute-form into origin-form and Host,
+        // so the key's host is the one the router used).
         guard head.method == .GET || head.method == .HEAD, admitted.framing == .none, head.uri.hasPrefix("/"),
               let rule = settings.rules[admitted.route.index],
               let target = TargetURI(scheme: "http", authority: head.headers.first(name: "host") ?? "", requestTarget: head.uri)

@@ -48,9 +48,9 @@ set -eEuo pipefail
 trap 'printf "[cache-bench] ERROR: line %s: %s failed\n" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/.." && pwd)
-OUT="$HERE/out"
-export PATH="$PATH:/usr/sbin:/sbin"
+# shellcheck source=bench/lib.sh
+source "$HERE/lib.sh"
+bench_init cache-bench   # REPO, OUT, PATH; log/die print "[cache-bench]"
 
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
@@ -68,14 +68,8 @@ WRK_CONNS=50
 HOT_CACHE=256MiB        # phase 1: far more than the two objects
 HOT_CACHE_BYTES=$((256 * 1024 * 1024))
 
-log() { printf '[cache-bench] %s\n' "$*" >&2; }
-die() { printf '[cache-bench] ERROR: %s\n' "$*" >&2; exit 1; }
-have() { command -v "$1" >/dev/null 2>&1; }
-
-for v in DURATION WARMUP ZIPF_OBJECTS ZIPF_OBJECT_SIZE ZIPF_SEED ZIPF_REQUESTS ZIPF_MAX_SECONDS \
-         CACHE_PERCENT LOAD_CPU PROXY_CPU; do
-  [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer (got '${!v}')"
-done
+require_uints DURATION WARMUP ZIPF_OBJECTS ZIPF_OBJECT_SIZE ZIPF_SEED ZIPF_REQUESTS ZIPF_MAX_SECONDS \
+  CACHE_PERCENT LOAD_CPU PROXY_CPU
 [[ $ZIPF_S =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "ZIPF_S must be a number (got '$ZIPF_S')"
 ((DURATION > 0 && ZIPF_OBJECTS > 0 && ZIPF_OBJECTS <= 100000 && ZIPF_REQUESTS > 0 && ZIPF_MAX_SECONDS > 0)) \
   || die "DURATION, ZIPF_REQUESTS, ZIPF_MAX_SECONDS must be > 0 and ZIPF_OBJECTS in 1..100000"
@@ -84,31 +78,23 @@ CACHE_BYTES=$((ZIPF_OBJECTS * ZIPF_OBJECT_SIZE * CACHE_PERCENT / 100))
 ((CACHE_BYTES >= 1048576)) || die "the small cache ($CACHE_BYTES bytes) must be at least 1 MiB (Sluice's max_object_size here)"
 
 # ---------------------------------------------------------------- packages
-missing=()
-have nginx || missing+=(nginx)
-have wrk || missing+=(wrk)
+missing_cmds nginx wrk
 want_varnish=0
 if [[ $SKIP_VARNISH != 1 ]] && ! have varnishd; then want_varnish=1; fi
 VARNISH_NOTE=""
-if ((${#missing[@]} || want_varnish)); then
+if ((${#MISSING[@]} || want_varnish)); then
   if ((EUID != 0)); then
-    ((${#missing[@]} == 0)) || die "need root to apt-get install: ${missing[*]}"
+    ((${#MISSING[@]} == 0)) || die "need root to apt-get install: ${MISSING[*]}"
     VARNISH_NOTE="varnish is not installed and installing it needs root: skipped"
   else
-    export DEBIAN_FRONTEND=noninteractive
-    log "apt-get update"
-    apt-get update -qq || log "apt-get update failed; trying install anyway"
-    if ((${#missing[@]})); then
-      log "installing ${missing[*]}"
-      apt-get install -y -q "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
-    fi
+    apt_install_required "${MISSING[@]}"
     if ((want_varnish)); then
       log "installing varnish"
-      apt-get install -y -q varnish >/dev/null 2>&1 || VARNISH_NOTE="apt-get install varnish failed: skipped"
+      apt_get_install varnish 2>/dev/null || VARNISH_NOTE="apt-get install varnish failed: skipped"
     fi
   fi
 fi
-have nginx && have wrk || die "nginx/wrk still missing after install"
+require_nginx_wrk
 USE_VARNISH=0
 if [[ $SKIP_VARNISH == 1 ]]; then
   VARNISH_NOTE="SKIP_VARNISH=1: skipped"
@@ -119,29 +105,19 @@ else
 fi
 [[ -n $VARNISH_NOTE ]] && log "varnish: $VARNISH_NOTE"
 nginx -V 2>&1 | grep -q http_stub_status_module || die "nginx lacks the stub_status module (origin fetch counting)"
-for t in curl taskset python3 pgrep; do have "$t" || die "$t is required"; done
+require_cmds curl taskset python3 pgrep
 
-taskset -c "$LOAD_CPU" true 2>/dev/null && taskset -c "$PROXY_CPU" true 2>/dev/null \
-  || die "cannot pin to CPUs $LOAD_CPU and $PROXY_CPU (need >= 2 CPUs; set LOAD_CPU/PROXY_CPU)"
+check_cpus
 
 # ---------------------------------------------------------------- sluice build
-if [[ -z ${SLUICE_BIN:-} ]]; then
-  log "building sluice (release) into $REPO/.build-release"
-  (cd "$REPO" && swift build -c release --product sluice --scratch-path "$REPO/.build-release") || die "swift build failed"
-  SLUICE_BIN="$REPO/.build-release/release/sluice"
-fi
-[[ -x $SLUICE_BIN ]] || die "SLUICE_BIN '$SLUICE_BIN' is not an executable"
+sluice_bin .build-release   # unless SLUICE_BIN is set
 
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+raise_nofile || true
 
-LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
-if awk -v l="${LOADAVG_START%% *}" 'BEGIN { exit !(l > 0.5) }'; then
-  log "WARNING: machine is busy (loadavg $LOADAVG_START); numbers will be noisy"
-fi
+check_load
 
 # ---------------------------------------------------------------- process bookkeeping
-tmp=$(mktemp -d /tmp/sluice-cache-bench.XXXXXX)
-chmod 755 "$tmp"   # nginx workers run as an unprivileged user
+bench_tmp sluice-cache-bench   # $tmp, PIDS, the cleanup trap (lib.sh); cleanup calls bench_cleanup_hook
 # nginx proxy_cache lives on tmpfs when /dev/shm is one (no disk I/O, like the two memory
 # caches); otherwise in the temp dir on whatever file system that is.
 NGX_CACHE_ROOT=""
@@ -154,76 +130,21 @@ else
   NGX_CACHE_FS="$(stat -f -c %T "$tmp") ($tmp)"
 fi
 chmod 755 "$NGX_CACHE_ROOT"
-PIDS=()
-WATCHDOG_PID=""
 
-alive() {  # alive PID: running and not a zombie
-  local s
-  s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-  [[ $s != Z* ]]
+bench_cleanup_hook() {  # the nginx cache on /dev/shm is not under $tmp
+  [[ -n ${NGX_CACHE_ROOT:-} && $NGX_CACHE_ROOT == /dev/shm/sluice-cache-bench.* ]] && rm -rf "$NGX_CACHE_ROOT"
 }
-
-cleanup() {
-  local rc=$? pid i any
-  trap - EXIT INT TERM
-  [[ -n $WATCHDOG_PID ]] && kill "$WATCHDOG_PID" 2>/dev/null || true
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for ((i = 0; i < 50; i++)); do
-    any=0
-    for pid in "${PIDS[@]}"; do alive "$pid" && any=1; done
-    ((any)) || break
-    sleep 0.1
-  done
-  for pid in "${PIDS[@]}"; do alive "$pid" && kill -KILL "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [[ -n $NGX_CACHE_ROOT && $NGX_CACHE_ROOT == /dev/shm/sluice-cache-bench.* ]] && rm -rf "$NGX_CACHE_ROOT"
-  if ((rc != 0)); then
-    local f
-    for f in "$tmp"/*.out "$tmp"/*/error.log; do
-      [[ -s $f ]] || continue
-      printf '[cache-bench] --- last lines of %s\n' "$f" >&2
-      tail -n 15 "$f" >&2
-    done
-    log "failed (rc=$rc); temp dir kept: $tmp"
-  elif [[ ${KEEP_TMP:-0} == 1 ]]; then
-    log "temp dir kept: $tmp"
-  else
-    rm -rf "$tmp"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # Overall time bound: phase 1 has up to 4 targets x 2 paths, phase 2 up to 5 runs.
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((300 + 8 * (WARMUP + DURATION + 25) + 5 * (ZIPF_MAX_SECONDS + 60)))}
-bash -c 'sleep "$1" & s=$!; trap "kill $s 2>/dev/null; wait $s; exit 0" TERM; wait $s
-         echo "[cache-bench] ERROR: time budget of $1 s exceeded, aborting" >&2; kill -TERM "$2"' \
-  _ "$BENCH_TIMEOUT" $$ &
-WATCHDOG_PID=$!
+start_watchdog "$BENCH_TIMEOUT"
 log "time budget: $BENCH_TIMEOUT s"
-
-# start_bg NAME CPU CMD...: run CMD pinned to CPU in the background; sets LAST_PID.
-start_bg() {
-  local name=$1 cpu=$2
-  shift 2
-  taskset -c "$cpu" "$@" >"$tmp/$name.out" 2>&1 </dev/null &
-  LAST_PID=$!
-  PIDS+=("$LAST_PID")
-}
 
 # stop_pids SIGNAL PID...: signal, wait (bounded) until all are gone, then SIGKILL; forget them.
 stop_pids() {
-  local sig=$1 pid i any keep=()
+  local sig=$1 pid keep=()
   shift
-  for pid in "$@"; do kill "-$sig" "$pid" 2>/dev/null || true; done
-  for ((i = 0; i < 150; i++)); do
-    any=0
-    for pid in "$@"; do alive "$pid" && any=1; done
-    ((any)) || break
-    sleep 0.1
-  done
+  signal_wait "$sig" 150 "$@"
   for pid in "$@"; do
     if alive "$pid"; then log "pid $pid did not exit on SIG$sig; killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
   done
@@ -234,29 +155,7 @@ stop_pids() {
   PIDS=("${keep[@]}")
 }
 
-# wait_http NAME URL PID: bounded wait until URL answers 200.
-wait_http() {
-  local name=$1 url=$2 pid=$3 i
-  for ((i = 0; i < 150; i++)); do
-    alive "$pid" || die "$name (pid $pid) exited during startup (see $tmp/*.out)"
-    curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null && return 0
-    sleep 0.2
-  done
-  die "$name did not answer at $url within ~30s"
-}
-
-child_of() {  # child_of PID -> its first child (nginx worker, varnish cache process)
-  local c i
-  for ((i = 0; i < 50; i++)); do
-    c=$(pgrep -P "$1" | head -n 1 || true)
-    [[ -n $c ]] && { echo "$c"; return 0; }
-    sleep 0.1
-  done
-  die "no child process under $1"
-}
-
-mapfile -t PORTS < <(python3 "$HERE/freeport.py" 5)
-((${#PORTS[@]} == 5)) || die "freeport.py failed"
+free_ports 5
 ORIGIN_PORT=${PORTS[0]} SLUICE_PORT=${PORTS[1]} SLUICE_ADMIN=${PORTS[2]} VARNISH_PORT=${PORTS[3]} NGINX_PORT=${PORTS[4]}
 ORIGIN="http://127.0.0.1:$ORIGIN_PORT"
 
@@ -274,45 +173,9 @@ for i in range(n):
 PY
 chmod -R a+rX "$tmp/www"
 
-nginx_main() {  # nginx_main DIR: main context, events and temp paths inside DIR
-  cat <<EOF
-daemon off;
-master_process on;
-worker_processes 1;
-worker_rlimit_nofile 65536;
-pid $1/nginx.pid;
-error_log $1/error.log warn;
-events { worker_connections 20000; }
-EOF
-}
-nginx_temp_paths() {
-  local p
-  for p in client_body proxy fastcgi uwsgi scgi; do echo "  ${p}_temp_path $1/${p}_temp;"; done
-}
-
-{
-  nginx_main "$tmp/origin"
-  cat <<EOF
-http {
-  access_log off;
-$(nginx_temp_paths "$tmp/origin")
-  default_type application/octet-stream;
-  sendfile on;
-  tcp_nopush on;
-  tcp_nodelay on;
-  open_file_cache max=$((ZIPF_OBJECTS + 1000)) inactive=300s;
-  keepalive_timeout 300s;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$ORIGIN_PORT backlog=4096;
-    root $tmp/www;
-    etag on;
+origin_conf "max=$((ZIPF_OBJECTS + 1000)) inactive=300s" '    etag on;
     location / { add_header Cache-Control "max-age=3600"; }
-    location = /__origin_status { stub_status; }
-  }
-}
-EOF
-} >"$tmp/origin/nginx.conf"
+    location = /__origin_status { stub_status; }'
 
 # origin_requests: stub_status's request count (it includes the status request itself).
 # fetches_between A B: the requests the origin got between two readings, less the second one.
@@ -356,20 +219,12 @@ $(nginx_temp_paths "$1")
   # (about 1.3k req/s against about 9k without it).
   sendfile on;
   tcp_nodelay on;
-  keepalive_timeout 300s;
-  keepalive_requests 1000000;
-  upstream origin {
-    server 127.0.0.1:$ORIGIN_PORT;
-    keepalive 64;
-    keepalive_requests 1000000;
-  }
+$(nginx_upstream_origin)
   proxy_cache_path $NGX_CACHE_ROOT/$(basename "$1") levels=1:2 keys_zone=bench:$4 max_size=$2 inactive=1h use_temp_path=off;
   server {
     listen 127.0.0.1:$NGINX_PORT backlog=4096;
     location / {
-      proxy_pass http://origin;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
+$(nginx_proxy_pass)
       proxy_cache bench;
       add_header X-Cache-Status \$upstream_cache_status always;
     }
@@ -512,21 +367,14 @@ hot_target() {  # hot_target TARGET KIND: the proxy just started; warm, verify, 
   stop_proxy
 }
 
-log "starting origin nginx on 127.0.0.1:$ORIGIN_PORT (cpu $PROXY_CPU for the baseline)"
-start_bg origin "$PROXY_CPU" nginx -p "$tmp/origin" -e "$tmp/origin/error.log" -c "$tmp/origin/nginx.conf"
-ORIGIN_PID=$LAST_PID
-wait_http origin "$ORIGIN/1k" "$ORIGIN_PID"
-ORIGIN_WORKER=$(child_of "$ORIGIN_PID")
-PIDS+=("$ORIGIN_WORKER")
+start_origin
 curl -fsS -D - -o /dev/null "$ORIGIN/1k" | grep -qi '^cache-control: max-age=3600' || die "origin sends no Cache-Control"
 curl -fsS -D - -o /dev/null "$ORIGIN/1k" | grep -qi '^etag:' || die "origin sends no ETag"
 TARGETS+=("origin (direct)")
 run_load "origin (direct)" /1k "$ORIGIN/1k" 0
 run_load "origin (direct)" /64k "$ORIGIN/64k" 0
 
-taskset -a -p -c "$LOAD_CPU" "$ORIGIN_PID" >/dev/null
-taskset -a -p -c "$LOAD_CPU" "$ORIGIN_WORKER" >/dev/null
-log "origin moved to cpu $LOAD_CPU: $(taskset -c -p "$ORIGIN_WORKER")"
+move_origin
 
 start_sluice sluice-hot "$HOT_CACHE" s3fifo
 hot_target sluice sluice
@@ -538,7 +386,6 @@ start_nginx nginx-hot "$HOT_CACHE_BYTES" 0 10m
 hot_target "nginx proxy_cache" nginx
 
 # ---------------------------------------------------------------- phase 2: Zipf hit ratio
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f%%", 100 * a / b; else print "n/a" }'; }
 offload() { awk -v f="$1" -v r="$2" 'BEGIN { if (r > 0) printf "%.1f%%", 100 * (1 - f / r); else print "n/a" }'; }
 declare -A Z_REQS Z_SECS Z_RPS Z_P99 Z_HIT Z_MISS Z_EXTRA Z_FETCH Z_OBJS Z_BYTES Z_SETTING
@@ -676,7 +523,7 @@ report() {
   local t p r other h m
   echo "## Sluice cache benchmark"
   echo
-  echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ), host: $(uname -r), cpus: $(nproc), loadavg at start: $LOADAVG_START"
+  report_host
   echo "- proxy under test alone on cpu $PROXY_CPU; origin nginx + wrk on cpu $LOAD_CPU; all on 127.0.0.1"
   echo "- sluice: $SLUICE_BIN (built $(date -u -r "$SLUICE_BIN" +%Y-%m-%dT%H:%M:%SZ); repo HEAD $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo n/a) at $(git -C "$REPO" log -1 --format=%cI 2>/dev/null || echo n/a)), event_loops 1"
   if ((USE_VARNISH)); then
@@ -700,9 +547,7 @@ report() {
   for r in "varnish:Varnish" "nginx proxy_cache:nginx" "origin (direct):origin"; do
     other=${r%%:*}
     [[ -n ${RPS[$other,/1k]:-} ]] || continue
-    for p in /1k /64k; do
-      echo "- Sluice/${r#*:} $p: req/s $(ratio "${RPS[sluice,$p]}" "${RPS[$other,$p]}") (higher is better), p99 $(ratio "${P99[sluice,$p]}" "${P99[$other,$p]}") (lower is better)"
-    done
+    report_sluice_vs "$other" "${r#*:}"
   done
   echo
   echo "Hit checks before each load:"
@@ -736,10 +581,7 @@ report() {
   echo "- nginx max_size: the cache files' size in whole file-system blocks (a 4 KiB body plus nginx's cache header takes two 4 KiB blocks). The cache manager process enforces it: it wakes at most every 10 s and, while over the limit, removes at most 100 files per pass (manager_files) with 50 ms pauses between passes (manager_sleep). Under a steady miss rate the cache therefore runs far over max_size, as the tmpfs samples show. keys_zone is the shared-memory index of keys and is not counted."
   echo "- nginx keys_zone row: the same max_size, but with a keys_zone of $NGX_KZ, about $NGX_KEYS keys. When the zone is full, the worker evicts the least recently used entry on the spot, so this row bounds the object count on every store. This is the nginx row to set beside the byte-bounded caches."
   echo "- nginx keeps proxy_cache_lock off (the default): concurrent misses for one key all go to the origin. Sluice and Varnish collapse them."
-  if ((${#WARNINGS[@]})); then
-    echo
-    for r in "${WARNINGS[@]}"; do echo "- WARNING: $r"; done
-  fi
+  report_warnings
 }
 
 report | tee "$OUT/cache-results.md"

@@ -14,46 +14,26 @@
 #   SLUICE_BIN=.build-release/release/sluice bash bench/ratelimit.sh
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/.." && pwd)
-OUT="$HERE/out"
+# shellcheck source=bench/lib.sh
+source "$HERE/lib.sh"
+bench_init ratelimit   # REPO, OUT, PATH; log/die print "[ratelimit]"
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
-export PATH="$PATH:/usr/sbin:/sbin"
-log() { printf '[ratelimit] %s\n' "$*" >&2; }
-die() { printf '[ratelimit] ERROR: %s\n' "$*" >&2; exit 1; }
-have() { command -v "$1" >/dev/null 2>&1; }
 
-missing=()
-for p in nginx wrk redis-server; do have "$p" || missing+=("$p"); done
-have haproxy || missing+=(haproxy)
-if ((${#missing[@]})); then
-  ((EUID == 0)) || die "need root to install ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null || log "some of ${missing[*]} did not install"
+missing_cmds nginx wrk redis-server haproxy
+if ((${#MISSING[@]})); then
+  ((EUID == 0)) || die "need root to install ${MISSING[*]}"
+  apt_get_install "${MISSING[@]}" || log "some of ${MISSING[*]} did not install"
 fi
 have nginx && have wrk && have redis-server || die "nginx, wrk and redis-server are required"
-if [[ -z ${SLUICE_BIN:-} ]]; then
-  (cd "$REPO" && swift build -c release --product sluice --scratch-path .build-release) || die "build failed"
-  SLUICE_BIN="$REPO/.build-release/release/sluice"
-fi
+sluice_bin .build-release   # unless SLUICE_BIN is set
 
-tmp=$(mktemp -d /tmp/sluice-ratelimit.XXXXXX)
-chmod 755 "$tmp"
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  sleep 0.3
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+bench_tmp sluice-ratelimit   # $tmp, PIDS, the cleanup trap (lib.sh)
 # The whole run is bounded: 8 rows of warm-up + measure + start-up, plus slack.
-( sleep $((8 * (WARMUP + DURATION + 15) + 120)); log "time budget exceeded"; kill -TERM $$ ) &
-PIDS+=($!)
+start_watchdog $((8 * (WARMUP + DURATION + 15) + 120))
 
-mapfile -t P < <(python3 "$HERE/freeport.py" 4)
-ORIGIN=${P[0]} PROXY=${P[1]} REDIS=${P[2]}
+free_ports 4
+ORIGIN=${PORTS[0]} PROXY=${PORTS[1]} REDIS=${PORTS[2]}
 mkdir -p "$tmp/www" "$OUT"
 head -c 1024 /dev/urandom >"$tmp/www/1k"
 chmod 644 "$tmp/www/1k"
@@ -70,22 +50,11 @@ $2
 }
 CONF
 }
-start() {  # start CPU NAME CMD...
-  local cpu=$1 name=$2; shift 2
-  taskset -c "$cpu" "$@" >"$tmp/$name.log" 2>&1 </dev/null &
-  LAST=$!
-  PIDS+=("$LAST")
-}
-wait_ok() {  # wait_ok URL
-  local i
-  for ((i = 0; i < 100; i++)); do curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0; sleep 0.2; done
-  die "no answer from $1"
-}
 
 nginx_conf "$tmp/origin" "  server { listen 127.0.0.1:$ORIGIN; root $tmp/www; location / { } }"
-start 0 origin nginx -p "$tmp/origin" -c "$tmp/origin/nginx.conf"
-wait_ok "http://127.0.0.1:$ORIGIN/1k"
-start 0 redis redis-server --port "$REDIS" --bind 127.0.0.1 --save '' --appendonly no
+start_bg origin 0 nginx -p "$tmp/origin" -c "$tmp/origin/nginx.conf"
+wait_http origin "http://127.0.0.1:$ORIGIN/1k" "$LAST_PID"
+start_bg redis 0 redis-server --port "$REDIS" --bind 127.0.0.1 --save '' --appendonly no
 for ((i = 0; i < 50; i++)); do redis-cli -p "$REDIS" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
 UPSTREAM="upstream o { server 127.0.0.1:$ORIGIN; keepalive 64; }"
@@ -147,9 +116,9 @@ measure() {  # measure ROW
 }
 run_row() {  # run_row ROW CMD...
   local row=$1; shift
-  start 1 "${row//[^a-zA-Z0-9]/_}" "$@"
-  local pid=$LAST
-  wait_ok "http://127.0.0.1:$PROXY/1k"
+  start_bg "${row//[^a-zA-Z0-9]/_}" 1 "$@"
+  local pid=$LAST_PID
+  wait_http "$row" "http://127.0.0.1:$PROXY/1k" "$pid"
   measure "$row"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   for ((i = 0; i < 50; i++)); do curl -s -o /dev/null --max-time 0.2 "http://127.0.0.1:$PROXY/" || break; sleep 0.1; done
@@ -166,16 +135,16 @@ for mode in off local redis; do
   run_row "sluice $mode" "$SLUICE_BIN" run -c "$tmp/s-$mode.yaml"
 done
 
-ratio() { awk -v a="${RPS[$1]:-0}" -v b="${RPS[$2]:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else printf "n/a" }'; }
+rps_ratio() { awk -v a="${RPS[$1]:-0}" -v b="${RPS[$2]:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else printf "n/a" }'; }
 {
   echo "| row | req/s | p99 ms | on / off |"
   echo "|---|---:|---:|---:|"
   for row in "${ROWS[@]}"; do
     case $row in
-      "nginx limit_req") r=$(ratio "$row" "nginx off") ;;
-      "haproxy stick-table") r=$(ratio "$row" "haproxy off") ;;
-      "sluice local") r=$(ratio "$row" "sluice off") ;;
-      "sluice redis") r="$(ratio "$row" "sluice off") ($(ratio "$row" "sluice local") of local)" ;;
+      "nginx limit_req") r=$(rps_ratio "$row" "nginx off") ;;
+      "haproxy stick-table") r=$(rps_ratio "$row" "haproxy off") ;;
+      "sluice local") r=$(rps_ratio "$row" "sluice off") ;;
+      "sluice redis") r="$(rps_ratio "$row" "sluice off") ($(rps_ratio "$row" "sluice local") of local)" ;;
       *) r="" ;;
     esac
     echo "| $row | ${RPS[$row]} | ${P99[$row]} | $r |"

@@ -33,9 +33,9 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/.." && pwd)
-OUT="$HERE/out"
-export PATH="$PATH:/usr/sbin:/sbin"
+# shellcheck source=bench/lib.sh
+source "$HERE/lib.sh"
+bench_init bench   # REPO, OUT, PATH; log/die print "[bench]"
 
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
@@ -48,144 +48,50 @@ WRK_CONNS=50
 IDLE_HOLD=120          # idle_conns.py exits by itself after this many seconds
 IDLE_OPEN_TIMEOUT=180  # max seconds to wait for idle_conns.py to print "ready"
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
-have() { command -v "$1" >/dev/null 2>&1; }
-
-for v in DURATION WARMUP CONNS LOAD_CPU PROXY_CPU; do
-  [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer (got '${!v}')"
-done
+require_uints DURATION WARMUP CONNS LOAD_CPU PROXY_CPU
 ((DURATION > 0 && CONNS > 0)) || die "DURATION and CONNS must be > 0"
 
 # ---------------------------------------------------------------- packages
-missing=()
-have nginx || missing+=(nginx)
-have wrk || missing+=(wrk)
+missing_cmds nginx wrk
 want_haproxy=0
 if [[ $SKIP_HAPROXY != 1 ]] && ! have haproxy; then want_haproxy=1; fi
-if ((${#missing[@]} || want_haproxy)); then
-  ((EUID == 0)) || die "need root to apt-get install: ${missing[*]} (haproxy optional)"
-  export DEBIAN_FRONTEND=noninteractive
-  log "apt-get update"
-  apt-get update -qq || log "apt-get update failed; trying install anyway"
-  if ((${#missing[@]})); then
-    log "installing ${missing[*]}"
-    apt-get install -y -q "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
-  fi
+if ((${#MISSING[@]} || want_haproxy)); then
+  ((EUID == 0)) || die "need root to apt-get install: ${MISSING[*]} (haproxy optional)"
+  apt_install_required "${MISSING[@]}"
   if ((want_haproxy)); then
-    apt-get install -y -q haproxy >/dev/null 2>&1 || log "haproxy did not install; skipping it"
+    apt_get_install haproxy 2>/dev/null || log "haproxy did not install; skipping it"
   fi
 fi
-have nginx && have wrk || die "nginx/wrk still missing after install"
+require_nginx_wrk
 USE_HAPROXY=0
 if [[ $SKIP_HAPROXY != 1 ]] && have haproxy; then USE_HAPROXY=1; fi
 have curl || die "curl is required"
 have taskset || die "taskset (util-linux) is required"
 have python3 || die "python3 is required"
 
-taskset -c "$LOAD_CPU" true 2>/dev/null && taskset -c "$PROXY_CPU" true 2>/dev/null \
-  || die "cannot pin to CPUs $LOAD_CPU and $PROXY_CPU (need >= 2 CPUs; set LOAD_CPU/PROXY_CPU)"
+check_cpus
 
 # ---------------------------------------------------------------- sluice build
-if [[ $SKIP_SLUICE != 1 ]]; then
-  if [[ -z ${SLUICE_BIN:-} ]]; then
-    log "building sluice (release)"
-    (cd "$REPO" && swift build -c release --product sluice) || die "swift build failed"
-    SLUICE_BIN="$REPO/.build/release/sluice"
-  fi
-  [[ -x $SLUICE_BIN ]] || die "SLUICE_BIN '$SLUICE_BIN' is not an executable"
-fi
+if [[ $SKIP_SLUICE != 1 ]]; then sluice_bin; fi   # into .build unless SLUICE_BIN is set
 
 # ---------------------------------------------------------------- fd limit
 # The brief wants 65536; without CAP_SYS_RESOURCE we can only go up to the hard limit.
-if ! ulimit -n 65536 2>/dev/null; then
-  hard=$(ulimit -Hn)
-  ulimit -n "$hard"
-  log "WARNING: could not raise open-files limit to 65536; using hard limit $hard"
-fi
+raise_nofile || log "WARNING: could not raise open-files limit to 65536; using hard limit $(ulimit -n)"
 NOFILE=$(ulimit -n)
 if [[ $NOFILE != unlimited ]] && ((CONNS + 1000 > NOFILE)); then
   log "WARNING: CONNS=$CONNS does not fit the fd limit $NOFILE; using CONNS=$((NOFILE - 1000))"
   CONNS=$((NOFILE - 1000))
 fi
 
-LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
-if awk -v l="${LOADAVG_START%% *}" 'BEGIN { exit !(l > 0.5) }'; then
-  log "WARNING: machine is busy (loadavg $LOADAVG_START); numbers will be noisy"
-fi
+check_load
 
 # ---------------------------------------------------------------- process bookkeeping
-tmp=$(mktemp -d /tmp/sluice-bench.XXXXXX)
-chmod 755 "$tmp"   # nginx workers may run as an unprivileged user
-PIDS=()
-WATCHDOG_PID=""
-
-alive() {  # alive PID: running and not a zombie
-  local s
-  s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-  [[ $s != Z* ]]
-}
-
-cleanup() {
-  local rc=$? pid i any
-  trap - EXIT INT TERM
-  [[ -n $WATCHDOG_PID ]] && kill "$WATCHDOG_PID" 2>/dev/null || true
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for ((i = 0; i < 50; i++)); do
-    any=0
-    for pid in "${PIDS[@]}"; do alive "$pid" && any=1; done
-    ((any)) || break
-    sleep 0.1
-  done
-  for pid in "${PIDS[@]}"; do alive "$pid" && kill -KILL "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if ((rc != 0)); then
-    local f
-    for f in "$tmp"/*.out "$tmp"/*/error.log "$tmp"/idle-*.err; do
-      [[ -s $f ]] || continue
-      printf '[bench] --- last lines of %s\n' "$f" >&2
-      tail -n 15 "$f" >&2
-    done
-    log "failed (rc=$rc); temp dir kept: $tmp"
-  elif [[ ${KEEP_TMP:-0} == 1 ]]; then
-    log "temp dir kept: $tmp"
-  else
-    rm -rf "$tmp"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_tmp sluice-bench   # $tmp, PIDS, the cleanup trap (lib.sh)
 
 # Overall time bound (the optional build above is not counted).
 ntargets=$((2 + USE_HAPROXY + (SKIP_SLUICE == 1 ? 0 : 1)))
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((300 + ntargets * 2 * (WARMUP + DURATION + 10) + 3 * (IDLE_OPEN_TIMEOUT + 30)))}
-bash -c 'sleep "$1" & s=$!; trap "kill $s 2>/dev/null; wait $s; exit 0" TERM; wait $s
-         echo "[bench] ERROR: time budget of $1 s exceeded, aborting" >&2; kill -TERM "$2"' \
-  _ "$BENCH_TIMEOUT" $$ &
-WATCHDOG_PID=$!
-
-# start_bg NAME CPU CMD...: run CMD pinned to CPU in the background; sets LAST_PID.
-# taskset execs CMD, so $! is the server process itself.
-start_bg() {
-  local name=$1 cpu=$2
-  shift 2
-  taskset -c "$cpu" "$@" >"$tmp/$name.out" 2>&1 </dev/null &
-  LAST_PID=$!
-  PIDS+=("$LAST_PID")
-}
-
-# wait_http NAME URL PID: bounded wait until URL answers 200.
-wait_http() {
-  local name=$1 url=$2 pid=$3 i
-  for ((i = 0; i < 150; i++)); do
-    alive "$pid" || die "$name (pid $pid) exited during startup"
-    curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null && return 0
-    sleep 0.2
-  done
-  die "$name did not answer at $url within ~30s"
-}
+start_watchdog "$BENCH_TIMEOUT"
 
 # check_body NAME BASEURL: /1k and /64k must return exactly 1024 / 65536 bytes.
 check_body() {
@@ -198,20 +104,9 @@ check_body() {
   done
 }
 
-nginx_worker() {  # nginx_worker MASTER_PID -> pid of its (single) worker
-  local w i
-  for ((i = 0; i < 50; i++)); do
-    w=$(pgrep -P "$1" | head -n 1 || true)
-    [[ -n $w ]] && { echo "$w"; return 0; }
-    sleep 0.1
-  done
-  die "no nginx worker under master $1"
-}
-
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
-mapfile -t PORTS < <(python3 "$HERE/freeport.py" 4)
-((${#PORTS[@]} == 4)) || die "freeport.py failed"
+free_ports 4
 ORIGIN_PORT=${PORTS[0]} NGINX_PORT=${PORTS[1]} HAPROXY_PORT=${PORTS[2]} SLUICE_PORT=${PORTS[3]}
 
 # ---------------------------------------------------------------- configs
@@ -220,63 +115,19 @@ head -c 1024 /dev/urandom >"$tmp/www/1k"
 head -c 65536 /dev/urandom >"$tmp/www/64k"
 chmod 755 "$tmp/www" && chmod 644 "$tmp/www/1k" "$tmp/www/64k"
 
-nginx_common() {  # nginx_common DIR: main-context + temp paths inside DIR
-  cat <<EOF
-daemon off;
-master_process on;
-worker_processes 1;
-worker_rlimit_nofile 65536;
-pid $1/nginx.pid;
-error_log $1/error.log warn;
-events { worker_connections 20000; }
-EOF
-}
-nginx_temp_paths() {
-  local p
-  for p in client_body proxy fastcgi uwsgi scgi; do echo "  ${p}_temp_path $1/${p}_temp;"; done
-}
+origin_conf max=16 "    location / { }"
 
 {
-  nginx_common "$tmp/origin"
-  cat <<EOF
-http {
-  access_log off;
-$(nginx_temp_paths "$tmp/origin")
-  default_type application/octet-stream;
-  sendfile on;
-  tcp_nopush on;
-  tcp_nodelay on;
-  open_file_cache max=16;
-  keepalive_timeout 300s;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$ORIGIN_PORT backlog=4096;
-    root $tmp/www;
-    location / { }
-  }
-}
-EOF
-} >"$tmp/origin/nginx.conf"
-
-{
-  nginx_common "$tmp/nginx"
+  nginx_main "$tmp/nginx"
   cat <<EOF
 http {
   access_log off;
 $(nginx_temp_paths "$tmp/nginx")
-  keepalive_timeout 300s;
-  keepalive_requests 1000000;
-  upstream origin {
-    server 127.0.0.1:$ORIGIN_PORT;
-    keepalive 64;
-    keepalive_requests 1000000;
-  }
+$(nginx_upstream_origin)
   server {
     listen 127.0.0.1:$NGINX_PORT backlog=4096;
     location / {
-      proxy_pass http://origin;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
+$(nginx_proxy_pass)
     }
   }
 }
@@ -357,26 +208,19 @@ load_target() {  # load_target TARGET BASEURL
 }
 
 # 1) origin on the proxy core, measured directly.
-log "starting origin nginx on 127.0.0.1:$ORIGIN_PORT (cpu $PROXY_CPU for the baseline)"
-start_bg origin "$PROXY_CPU" nginx -p "$tmp/origin" -e "$tmp/origin/error.log" -c "$tmp/origin/nginx.conf"
-ORIGIN_PID=$LAST_PID
-wait_http origin "http://127.0.0.1:$ORIGIN_PORT/1k" "$ORIGIN_PID"
-ORIGIN_WORKER=$(nginx_worker "$ORIGIN_PID")
-PIDS+=("$ORIGIN_WORKER")
+start_origin
 check_body origin "http://127.0.0.1:$ORIGIN_PORT"
 load_target "origin (direct)" "http://127.0.0.1:$ORIGIN_PORT"
 
 # 2) move the origin (master + worker, all threads) to the load core.
-taskset -a -p -c "$LOAD_CPU" "$ORIGIN_PID" >/dev/null
-taskset -a -p -c "$LOAD_CPU" "$ORIGIN_WORKER" >/dev/null
-log "origin moved to cpu $LOAD_CPU: $(taskset -c -p "$ORIGIN_WORKER")"
+move_origin
 
 # 3) proxies on the proxy core.
 log "starting nginx proxy on 127.0.0.1:$NGINX_PORT (cpu $PROXY_CPU)"
 start_bg nginx "$PROXY_CPU" nginx -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf"
 NGINX_PID=$LAST_PID
 wait_http "nginx proxy" "http://127.0.0.1:$NGINX_PORT/1k" "$NGINX_PID"
-NGINX_WORKER=$(nginx_worker "$NGINX_PID")
+NGINX_WORKER=$(child_of "$NGINX_PID")
 PIDS+=("$NGINX_WORKER")
 check_body "nginx proxy" "http://127.0.0.1:$NGINX_PORT"
 
@@ -463,14 +307,13 @@ if ((USE_HAPROXY)); then idle_test "haproxy" "$HAPROXY_PORT" "$HAPROXY_PID"; fi
 if [[ -n $SLUICE_PID ]]; then idle_test "sluice" "$SLUICE_PORT" "$SLUICE_PID"; fi
 
 # ---------------------------------------------------------------- report
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 report() {
   local t p r
   echo "## Sluice benchmark"
   echo
-  echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ), host: $(uname -r), cpus: $(nproc), loadavg at start: $LOADAVG_START"
+  report_host
   echo "- wrk -t1 -c$WRK_CONNS -d${DURATION}s --latency after ${WARMUP}s warm-up; proxy on cpu $PROXY_CPU, origin+wrk on cpu $LOAD_CPU"
   echo "- $(nginx -v 2>&1)$( ((USE_HAPROXY)) && echo ", $(haproxy -v 2>/dev/null | head -n 1)")"
   [[ -n $SLUICE_PID ]] && echo "- sluice: $SLUICE_BIN (git $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo n/a))"
@@ -487,9 +330,7 @@ report() {
     for r in "nginx proxy:nginx" "haproxy:HAProxy"; do
       t=${r%%:*}
       [[ -n ${RPS[$t,/1k]:-} ]] || continue
-      for p in /1k /64k; do
-        echo "- Sluice/${r#*:} $p: req/s $(ratio "${RPS[sluice,$p]}" "${RPS[$t,$p]}") (higher is better), p99 $(ratio "${P99[sluice,$p]}" "${P99[$t,$p]}") (lower is better)"
-      done
+      report_sluice_vs "$t" "${r#*:}"
     done
     echo
   fi
@@ -500,10 +341,7 @@ report() {
   done
   echo
   echo "Idle test: $CONNS connections, each did one GET /1k, then idle; RSS sampled 2s after all were open."
-  if ((${#WARNINGS[@]})); then
-    echo
-    for r in "${WARNINGS[@]}"; do echo "- WARNING: $r"; done
-  fi
+  report_warnings
 }
 
 report | tee "$OUT/results.md"

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// The format-neutral document both YAML and JSON are turned into before the schema is read.
@@ -65,9 +66,30 @@ enum ConfigTree {
     }
 }
 
+/// Yams resolves scalar tags with NSRegularExpressions shared by every parse, and on Linux
+/// corelibs-foundation's ICU regex is not safe to use from two threads at once (a test run
+/// crashed in `uregex_setText` while several tests parsed configs): one YAML parse at a time,
+/// process-wide. Configs are parsed at start and on reloads only, so nothing waits in practice.
+public enum YAMLParsing {
+    private static let lock = NSLock()
+
+    public static func serialized<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+}
+
 /// YAML through Yams' composer, which keeps each node's position (`node.mark`).
 private enum YAMLTree {
     static func parse(_ text: String, file: String) throws(ConfigError) -> (root: ConfigNode, issues: [ConfigIssue]) {
+        let result: Result<(root: ConfigNode, issues: [ConfigIssue]), ConfigError> = YAMLParsing.serialized {
+            do throws(ConfigError) { return .success(try parseAlone(text, file: file)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    private static func parseAlone(_ text: String, file: String) throws(ConfigError) -> (root: ConfigNode, issues: [ConfigIssue]) {
         let document: Node?
         do {
             document = try Yams.compose(yaml: text)

@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import SluiceTestSupport
 
 /// A TCP server that answers whatever it is sent with fixed bytes, for backends that break
 /// HTTP (garbage responses) on purpose.
@@ -127,7 +128,7 @@ enum Curl {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        try process.run()
+        try ProcessLaunch.run(process)
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

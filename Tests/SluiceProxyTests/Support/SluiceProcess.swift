@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import NIOConcurrencyHelpers
+import SluiceTestSupport
 
 /// The real `sluice` binary, run as a child process: how the drain, `check` and memory tests
 /// see what an operator sees (signals, exit codes, log lines, RSS).
@@ -204,7 +205,7 @@ final class ChildProcess: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try ProcessLaunch.run(process)
         let child = ChildProcess(process: process)
         child.stdoutBuffer.startReading(out)
         child.stderrBuffer.startReading(err)
@@ -281,7 +282,11 @@ final class ChildProcess: @unchecked Sendable {
 /// hold one of the (few) cooperative threads the rest of the tests need.
 func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try work() }) }.start()
+        let thread = Thread { continuation.resume(with: Result { try work() }) }
+        // Foundation's Process.run() needs more stack than a new Thread's default: test runs
+        // crashed in it at a page boundary (its guard page) before this.
+        thread.stackSize = 16 << 20
+        thread.start()
     }
 }
 

@@ -49,8 +49,9 @@ public struct RollingCounter: Sendable, Equatable {
     /// The longest window the ring holds, in nanoseconds.
     public var span: UInt64 { bucketWidth * UInt64(bucketCount) }
 
-    /// Bytes of counts the ring keeps.
-    public var bytes: Int { buckets.capacity * MemoryLayout<Bucket>.stride }
+    /// Bytes of counts the ring keeps. By count, not `capacity`: on Linux an array's capacity
+    /// follows malloc's size classes and varies from run to run by a bucket or two.
+    public var bytes: Int { bucketCount * MemoryLayout<Bucket>.stride }
 
     /// Counts `count` events (nothing unless `count` > 0) that ended at `now`.
     public mutating func record(good: Bool, count: Int = 1, now: UInt64) {

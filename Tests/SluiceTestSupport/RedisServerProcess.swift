@@ -29,14 +29,14 @@ public final class RedisServerProcess: @unchecked Sendable {
     let logPath: String
     // `process` is replaced only by `restart`, under `lock`.
     private let lock = NSLock()
-    private var process: Process
+    private var process: Subprocess
 
     public var url: String { "redis://127.0.0.1:\(port)" }
-    public var pid: Int32 { lock.withLock { process.processIdentifier } }
+    public var pid: Int32 { lock.withLock { process.pid } }
     public var isRunning: Bool { lock.withLock { process.isRunning } }
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    private init(port: Int, arguments: [String], logPath: String, process: Process) {
+    private init(port: Int, arguments: [String], logPath: String, process: Subprocess) {
         self.port = port
         self.arguments = arguments
         self.logPath = logPath
@@ -88,8 +88,8 @@ public final class RedisServerProcess: @unchecked Sendable {
         throw LaunchError(description: "redis-server did not restart on port \(port)\nlog: \(log)")
     }
 
-    public func pause() { lock.withLock { sendSignal(process.processIdentifier, SIGSTOP) } }
-    public func resume() { lock.withLock { sendSignal(process.processIdentifier, SIGCONT) } }
+    public func pause() { lock.withLock { sendSignal(process.pid, SIGSTOP) } }
+    public func resume() { lock.withLock { sendSignal(process.pid, SIGCONT) } }
 
     public static var binaryPath: String {
         if let path = ProcessInfo.processInfo.environment["REDIS_SERVER"], !path.isEmpty { return path }
@@ -101,29 +101,22 @@ public final class RedisServerProcess: @unchecked Sendable {
         return "/usr/bin/redis-server"
     }
 
-    private static func launch(port: Int, arguments: [String], logPath: String) throws -> Process {
+    private static func launch(port: Int, arguments: [String], logPath: String) throws -> Subprocess {
         guard FileManager.default.isExecutableFile(atPath: binaryPath) else {
             throw LaunchError(description: "no redis-server at \(binaryPath) (apt-get install redis-server, or set REDIS_SERVER)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binaryPath)
-        process.arguments = [
+        return try Subprocess.launch(binaryPath, [
             "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--dir", NSTemporaryDirectory(), "--logfile", logPath,
-        ] + arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try ProcessLaunch.run(process)
-        return process
+        ] + arguments, stdout: .null, stderr: .null)
     }
 
     /// Polls until `process` itself answers on `port` (true), or it exits or `timeout` passes
     /// (false). Another server answering there means `process` lost the bind and is exiting.
-    private static func waitUntilReady(_ process: Process, port: Int, password: String?, timeout: Double) async -> Bool {
+    private static func waitUntilReady(_ process: Subprocess, port: Int, password: String?, timeout: Double) async -> Bool {
         let end = Date().addingTimeInterval(timeout)
         while Date() < end, process.isRunning {
-            if await serverPID(port: port, password: password) == process.processIdentifier { return true }
+            if await serverPID(port: port, password: password) == process.pid { return true }
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
         return false
@@ -133,9 +126,9 @@ public final class RedisServerProcess: @unchecked Sendable {
         arguments.firstIndex(of: "--requirepass").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
     }
 
-    private static func signalAndReap(_ process: Process, _ signal: Int32) {
+    private static func signalAndReap(_ process: Subprocess, _ signal: Int32) {
         guard process.isRunning else { return }
-        sendSignal(process.processIdentifier, signal)
+        sendSignal(process.pid, signal)
         process.waitUntilExit()
     }
 

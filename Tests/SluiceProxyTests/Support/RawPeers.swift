@@ -121,18 +121,12 @@ enum Curl {
     }
 
     private static func runBlocking(_ arguments: [String], timeoutSeconds: Int) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl", "-sS", "--max-time", String(timeoutSeconds)] + arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try ProcessLaunch.run(process)
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        let process = try Subprocess.launch("/usr/bin/env", ["curl", "-sS", "--max-time", String(timeoutSeconds)] + arguments)
+        // curl -sS writes little to stderr, so reading the pipes one after the other is safe.
+        let outData = process.stdout!.readDataToEndOfFile()
+        let errData = process.stderr!.readDataToEndOfFile()
+        let status = process.waitUntilExit() ?? -1
+        return Output(status: status, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
     }
 
     /// `curl -i` output split into status code, lower-cased headers and body.

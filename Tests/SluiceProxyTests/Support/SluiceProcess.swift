@@ -180,46 +180,33 @@ extension TemporaryFile {
 /// A child process with stdout and stderr read continuously on background threads into
 /// locked buffers (so that a chatty child never blocks on a full pipe).
 final class ChildProcess: @unchecked Sendable {
-    // `Process` is used only under `lock` after launch, or through its thread-safe accessors.
-    private let process: Process
-    private let lock = NIOLock()
+    private let process: Subprocess
     private let stdoutBuffer = OutputBuffer()
     private let stderrBuffer = OutputBuffer()
     let pid: Int32
 
-    private init(process: Process) {
+    private init(process: Subprocess) {
         self.process = process
-        self.pid = process.processIdentifier
+        self.pid = process.pid
     }
 
     static func launch(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ChildProcess {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw SluiceProcess.LaunchError(description: "no executable at \(executable): run `swift build --product sluice` first (or set SLUICE_BIN)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try ProcessLaunch.run(process)
+        let process = try Subprocess.launch(executable, arguments, environment: environment)
         let child = ChildProcess(process: process)
-        child.stdoutBuffer.startReading(out)
-        child.stderrBuffer.startReading(err)
+        child.stdoutBuffer.startReading(process.stdout!)
+        child.stderrBuffer.startReading(process.stderr!)
         return child
     }
 
     var stdoutText: String { stdoutBuffer.text }
     var stderrText: String { stderrBuffer.text }
 
-    var isRunning: Bool { lock.withLock { process.isRunning } }
+    var isRunning: Bool { process.isRunning }
 
-    var exitedBySignal: Bool {
-        lock.withLock { !process.isRunning && process.terminationReason == .uncaughtSignal }
-    }
+    var exitedBySignal: Bool { process.exitedBySignal }
 
     func signal(_ signal: Int32) {
         if isRunning { _ = sendSignal(pid, signal) }
@@ -229,9 +216,7 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Polls (bounded) until the process has exited; its termination status, or nil.
     func waitForExit(timeout: Double) -> Int32? {
-        let end = Date().addingTimeInterval(timeout)
-        while isRunning, Date() < end { usleep(10_000) }
-        return lock.withLock { process.isRunning ? nil : process.terminationStatus }
+        process.waitUntilExit(timeout: timeout)
     }
 
     /// Async form of `waitForExit`, polling without blocking a cooperative thread.
@@ -254,8 +239,8 @@ final class ChildProcess: @unchecked Sendable {
 
         /// Reads the pipe until end of file on a dedicated thread (blocking reads must not
         /// occupy Swift's cooperative pool).
-        func startReading(_ pipe: Pipe) {
-            let handle = SendableHandle(pipe.fileHandleForReading)
+        func startReading(_ pipe: FileHandle) {
+            let handle = SendableHandle(pipe)
             let thread = Thread { [self] in
                 let descriptor = handle.handle.fileDescriptor
                 var chunk = [UInt8](repeating: 0, count: 16 * 1024)
@@ -283,9 +268,6 @@ final class ChildProcess: @unchecked Sendable {
 func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread { continuation.resume(with: Result { try work() }) }
-        // Foundation's Process.run() needs more stack than a new Thread's default: test runs
-        // crashed in it at a page boundary (its guard page) before this.
-        thread.stackSize = 16 << 20
         thread.start()
     }
 }

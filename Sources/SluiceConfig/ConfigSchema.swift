@@ -6,7 +6,11 @@ public enum ConfigSchema {
         "event_loops", "listeners", "clusters", "routes", "limits", "timeouts", "headers", "access_log", "rate_limits", "jwt",
         "regions", "access", "admin", "log", "reload", "user", "cache",
     ]
-    static let listener = ["name", "address", "port"]
+    static let listener = ["name", "address", "port", "tls", "https_redirect"]
+    static let listenerTLS = ["certificates", "min_version", "ciphers", "alpn", "reload_interval", "hsts"]
+    static let tlsCertificate = ["cert", "key", "server_names"]
+    static let hsts = ["max_age", "include_subdomains", "preload"]
+    static let httpsRedirect = ["port", "status"]
     static let cluster = [
         "name", "balancer", "hash", "backends", "pool", "health_check", "outlier_detection", "circuit_breaker", "retries",
         "slow_start", "panic_threshold",
@@ -64,6 +68,10 @@ public enum ConfigSchema {
         func under(_ prefix: String, _ keys: [String]) -> [String] { keys.map { "\(prefix).\($0)" } }
         return root
             + under("listeners[]", listener)
+            + under("listeners[].tls", listenerTLS)
+            + under("listeners[].tls.certificates[]", tlsCertificate)
+            + under("listeners[].tls.hsts", hsts)
+            + under("listeners[].https_redirect", httpsRedirect)
             + under("clusters[]", cluster)
             + under("clusters[].hash", hash)
             + under("clusters[].backends[]", backend)

@@ -58,7 +58,13 @@ extension ConfigReader {
             let name = value(fields, "name", .nonEmptyString).or("listener-\(index)")
             let address = value(fields, "address", .listenAddress)
             let port = value(fields, "port", .integer(in: 0...65535))
-            let listener = ListenerConfig(name: name, address: address.or(defaults.address), port: port.or(defaults.port))
+            var listener = ListenerConfig(name: name, address: address.or(defaults.address), port: port.or(defaults.port))
+            listener.tls = readListenerTLS(fields)
+            listener.httpsRedirect = readHTTPSRedirect(fields)
+            if listener.tls != nil, listener.httpsRedirect != nil {
+                report("a listener with tls cannot also redirect to HTTPS: put https_redirect on a plain listener",
+                       at: path.key("https_redirect"), line: fields.node("https_redirect")?.line ?? fields.line)
+            }
             names.check(name, kind: "listener name", at: path, key: "name", fields, reader: self)
             // Port 0 asks the OS for a free port, so any number of such listeners can coexist.
             if listener.port != 0, !address.isInvalid, !port.isInvalid {

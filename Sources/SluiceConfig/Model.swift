@@ -60,11 +60,19 @@ public struct ListenerConfig: Sendable, Equatable {
     public var address: String
     /// Key `port`, default 8080; 0 asks the OS for a free port.
     public var port: Int
+    /// Key `tls`: nil (absent) = plain HTTP.
+    public var tls: ListenerTLSConfig?
+    /// Key `https_redirect`: nil (absent) = requests are proxied; set = every request is
+    /// redirected to HTTPS (only on a listener without `tls`).
+    public var httpsRedirect: HTTPSRedirectConfig?
 
-    public init(name: String = "listener-0", address: String = "0.0.0.0", port: Int = 8080) {
+    public init(name: String = "listener-0", address: String = "0.0.0.0", port: Int = 8080,
+                tls: ListenerTLSConfig? = nil, httpsRedirect: HTTPSRedirectConfig? = nil) {
         self.name = name
         self.address = address
         self.port = port
+        self.tls = tls
+        self.httpsRedirect = httpsRedirect
     }
 }
 

@@ -13,7 +13,9 @@ import Testing
 
     @Test func loadsWithoutIssues() throws {
         let config = try ConfigLoader.load(path: Self.path, environment: [:])
-        #expect(config.listeners.count == 1)
+        #expect(config.listeners.count == 3)
+        #expect(config.listeners[1].tls?.certificates.first?.certFile == "/etc/sluice/tls/example.pem")
+        #expect(config.listeners[2].httpsRedirect == HTTPSRedirectConfig(port: 8443))
         #expect(config.clusters.count == 2)
         #expect((2...3).contains(config.routes.count))
         for backend in config.clusters.flatMap(\.backends) { #expect(backend.host == "127.0.0.1") }
@@ -32,7 +34,13 @@ import Testing
         let config = try ConfigLoader.load(path: Self.path, environment: [:])
         let defaults = SluiceConfig()
         #expect(config.eventLoops == defaults.eventLoops)
-        #expect(config.listeners == defaults.listeners)
+        #expect(config.listeners[0] == defaults.listeners[0])
+        // The TLS listener shows every default but its files.
+        var tls = try #require(config.listeners[1].tls)
+        #expect(tls.hsts == HSTSConfig())
+        tls.certificates = []
+        tls.hsts = nil
+        #expect(tls == ListenerTLSConfig(certificates: []))
         #expect(config.limits == defaults.limits)
         #expect(config.timeouts == defaults.timeouts)
         #expect(config.headers == defaults.headers)

@@ -215,7 +215,7 @@ extension ProxyHandler {
         guard !Invalidation.safeMethods.contains(exchange.method.rawValue), exchange.uri.hasPrefix("/"),
               runtime.cache.store.objectCount > 0 else { return }
         let rule = exchange.generation.cache.rules[exchange.route.index] ?? CacheKeyRule()
-        guard let target = TargetURI(scheme: "http", authority: exchange.upstreamHead.headers.first(name: "host") ?? "",
+        guard let target = TargetURI(scheme: peer.scheme, authority: exchange.upstreamHead.headers.first(name: "host") ?? "",
                                      requestTarget: exchange.uri) else { return }
         let uris = Invalidation.invalidatedURIs(method: exchange.method.rawValue, target: target, status: Int(head.status.code),
                                                 response: HeaderFields(head.headers))

@@ -25,7 +25,7 @@ extension ProxyHandler {
         // so the key's host is the one the router used).
         guard head.method == .GET || head.method == .HEAD, admitted.framing == .none, head.uri.hasPrefix("/"),
               let rule = settings.rules[admitted.route.index],
-              let target = TargetURI(scheme: "http", authority: head.headers.first(name: "host") ?? "", requestTarget: head.uri)
+              let target = TargetURI(scheme: peer.scheme, authority: head.headers.first(name: "host") ?? "", requestTarget: head.uri)
         else { return .forward(nil) }
         let cache = runtime.cache
         let fields = HeaderFields(head.headers)
@@ -161,7 +161,7 @@ extension ProxyHandler {
             return answer(local, .forbidden, "PURGE is not allowed from this address", close: close, route: route.name)
         }
         guard let rule = local.generation.cache.rules[route.index], head.uri.hasPrefix("/"),
-              let target = TargetURI(scheme: "http", authority: head.headers.first(name: "host") ?? "", requestTarget: head.uri)
+              let target = TargetURI(scheme: peer.scheme, authority: head.headers.first(name: "host") ?? "", requestTarget: head.uri)
         else { return answer(local, .notFound, "route \(route.name) does not cache", close: close, route: route.name) }
         let url = CacheKey.uri(target, rule: rule)
         let purged = runtime.purgeEverywhere(.url(url))

@@ -12,10 +12,16 @@ struct ClientPeer {
     var isTrusted: Bool
     /// The peer's address as bytes, parsed once at accept (rate-limit keys reuse it).
     var address: [UInt8]?
+    /// `https` on a TLS listener: X-Forwarded-Proto, Forwarded's proto and the cache key say so.
+    var scheme: String
+    /// Set on a listener whose every request is redirected to HTTPS.
+    var httpsRedirect: HTTPSRedirectConfig?
 
-    init(ip: String, isTrusted: Bool, address: [UInt8]? = nil) {
+    init(ip: String, isTrusted: Bool, address: [UInt8]? = nil, scheme: String = "http", httpsRedirect: HTTPSRedirectConfig? = nil) {
         self.ip = ip
         self.isTrusted = isTrusted
+        self.scheme = scheme
+        self.httpsRedirect = httpsRedirect
         self.address = address ?? CIDR.parseAddress(ip)
         forwardedFor = HeaderRewriting.forwardedFor(peer: ip)
     }
@@ -97,9 +103,9 @@ enum HeaderRewriting {
         }
         let trusted = peer.isTrusted
         headers.add(name: "X-Forwarded-For", value: trusted && !forwardedFor.isEmpty ? forwardedFor.joined(separator: ", ") + ", " + peer.ip : peer.ip)
-        headers.add(name: "X-Forwarded-Proto", value: trusted ? proto ?? "http" : "http")
+        headers.add(name: "X-Forwarded-Proto", value: trusted ? proto ?? peer.scheme : peer.scheme)
         if let value = trusted ? forwardedHost ?? host : host { headers.add(name: "X-Forwarded-Host", value: value) }
-        let element = forwardedElement(forPart: peer.forwardedFor, host: host)
+        let element = forwardedElement(forPart: peer.forwardedFor, host: host, scheme: peer.scheme)
         headers.add(name: "Forwarded", value: trusted && !forwarded.isEmpty ? forwarded.joined(separator: ", ") + ", " + element : element)
         if !policy.via.isEmpty {
             let hop = viaHop(head.version, policy)
@@ -186,11 +192,11 @@ enum HeaderRewriting {
         peer.utf8.contains(UInt8(ascii: ":")) ? "for=\"[\(peer)]\"" : "for=\(peer)"
     }
 
-    static func forwardedElement(forPart: String, host: String?) -> String {
-        guard let host else { return forPart + ";proto=http" }
-        if isToken(host) { return forPart + ";host=" + host + ";proto=http" }
+    static func forwardedElement(forPart: String, host: String?, scheme: String = "http") -> String {
+        guard let host else { return forPart + ";proto=" + scheme }
+        if isToken(host) { return forPart + ";host=" + host + ";proto=" + scheme }
         let needsEscape = host.utf8.contains { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
-        return forPart + ";host=\"" + (needsEscape ? host.replacingQuotes() : host) + "\";proto=http"
+        return forPart + ";host=\"" + (needsEscape ? host.replacingQuotes() : host) + "\";proto=" + scheme
     }
 
     private static func isToken(_ text: String) -> Bool {

@@ -157,6 +157,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             return answer(local, .badRequest, "invalid authority in the request target", close: true)
         }
 
+        if let redirect = peer.httpsRedirect { return redirectToHTTPS(head, local, redirect, close: closeLocal) }
         guard let routingPath = RoutingPath.normalize(head.uri) else {
             return answer(local, .badRequest, "request path climbs above the root", close: true)
         }

@@ -57,6 +57,11 @@ extension ProxyServer {
         var config: SluiceConfig
         do { config = try ConfigLoader.load(path: path) } catch { return failed("\(error)") }
         let warnings = Self.keepFixedSettings(of: running, in: &config)
+        // A reload re-reads certificate files even when the config itself is unchanged (as
+        // nginx's): that is how an operator applies a renewed certificate at once.
+        for listener in listeners.withLockedValue({ $0 }) {
+            listener.settings.withLockedValue { $0 }.tls?.reloadIfChanged(logger: runtime.logger)
+        }
         guard config != running || path != current.snapshot.source else {
             runtime.logger.info("reload: configuration unchanged", metadata: ["file": "\(path)"])
             return ReloadOutcome(result: .unchanged, generation: current.snapshot.generation, error: nil, changes: [], warnings: warnings)
@@ -70,19 +75,31 @@ extension ProxyServer {
             return failed("\(path): \(error)")
         }
 
+        // Certificates are loaded before anything is bound or swapped: a bad one fails the reload.
+        let settings: [ListenerSettings]
+        do {
+            settings = try config.listeners.enumerated().map { try ListenerSettings.make($1, index: $0) }
+        } catch {
+            next.limiter.retire(keeping: current.limiter, closeAfter: .zero, on: group.next())
+            return failed("\(path): \(error)")
+        }
+
         // New listeners are bound before the swap, so that a port in use fails the reload.
         let bound = listeners.withLockedValue { $0 }
         var inForce: [BoundListener] = []
         var added: [BoundListener] = []
+        var resettled: [(BoundListener, ListenerSettings)] = []
         for (index, listener) in config.listeners.enumerated() {
             if let same = bound.first(where: { Self.isSameSocket($0.config, listener) }) {
-                inForce.append(BoundListener(id: same.id, config: listener, channel: same.channel, quiescing: same.quiescing))
+                inForce.append(BoundListener(id: same.id, config: listener, channel: same.channel, quiescing: same.quiescing,
+                                             settings: same.settings))
+                resettled.append((same, settings[index]))
                 continue
             }
             do {
                 // Not accepting until the swap: a failure later in this loop must not leave
                 // connections behind on a listener that is then closed.
-                let made = try await bind(listener, accepting: false)
+                let made = try await bind(listener, settings: settings[index], accepting: false)
                 added.append(made)
                 inForce.append(made)
             } catch {
@@ -95,6 +112,15 @@ extension ProxyServer {
         runtime.install(next)
         runtime.cache.apply(next.snapshot.config.cache)
         listeners.withLockedValue { $0 = inForce }
+        // Kept sockets take the new TLS, HSTS and redirect settings from their next accept.
+        for (listener, fresh) in resettled {
+            let old = listener.settings.withLockedValue { slot in
+                defer { slot = fresh }
+                return slot
+            }
+            old.tls?.stopWatching()
+            fresh.tls?.startWatching(on: listener.channel.eventLoop, logger: runtime.logger)
+        }
         for listener in added {
             do {
                 try await listener.channel.setOption(.autoRead, value: true).get()
@@ -194,6 +220,7 @@ extension ProxyServer {
         guard !retired.isEmpty else { return }
         for listener in retired {
             runtime.logger.notice("listener removed by reload: draining", metadata: ["listener": "\(listener.config.name)"])
+            listener.settings.withLockedValue { $0 }.tls?.stopWatching()
             listener.quiescing.initiateShutdown(promise: nil)
         }
         let ids = Set(retired.map(\.id))

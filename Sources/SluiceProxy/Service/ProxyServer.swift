@@ -5,6 +5,7 @@ import NIOCore
 import NIOExtras
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Prometheus
 import SluiceConfig
 
@@ -63,6 +64,8 @@ public final class ProxyServer: Sendable {
         let config: ListenerConfig
         let channel: any Channel
         let quiescing: ServerQuiescingHelper
+        /// Read at each accept; a reload that keeps the socket swaps what is inside.
+        let settings: NIOLockedValueBox<ListenerSettings>
     }
 
     /// A checker lives on its event loop; this only carries it to whoever stops it there.
@@ -101,6 +104,7 @@ public final class ProxyServer: Sendable {
     /// Checks what the config loader cannot (a JWT key's PEM or secret, a Redis URL) without
     /// starting anything; throws an error whose description names the key.
     public static func validate(_ config: SluiceConfig) async throws {
+        for (index, listener) in config.listeners.enumerated() { _ = try ListenerSettings.make(listener, index: index) }
         let limiter = try RateLimiter.make(config: config, group: MultiThreadedEventLoopGroup.singleton,
                                            logger: Logger(label: "sluice.check", factory: { _ in SwiftLogNoOpLogHandler() }))
         await limiter.shutdown(on: MultiThreadedEventLoopGroup.singleton.next())
@@ -129,8 +133,8 @@ public final class ProxyServer: Sendable {
         // health check connects) until root is gone.
         var bound: [SocketAddress] = []
         var channels: [any Channel] = []
-        for listener in runtime.snapshot.config.listeners {
-            let made = try await bind(listener, accepting: false)
+        for (index, listener) in runtime.snapshot.config.listeners.enumerated() {
+            let made = try await bind(listener, settings: try ListenerSettings.make(listener, index: index), accepting: false)
             listeners.withLockedValue { $0.append(made) }
             channels.append(made.channel)
             if let address = made.channel.localAddress { bound.append(address) }
@@ -175,14 +179,17 @@ public final class ProxyServer: Sendable {
 
     /// One listener bound, with its own quiescing helper.
     /// With `accepting` false the socket listens but accepts nothing until autoRead is set.
-    func bind(_ listener: ListenerConfig, accepting: Bool = true) async throws -> BoundListener {
+    func bind(_ listener: ListenerConfig, settings: ListenerSettings, accepting: Bool = true) async throws -> BoundListener {
         let helper = ServerQuiescingHelper(group: group)
         let id = nextListenerID.loadThenWrappingIncrement(ordering: .relaxed)
-        let channel = try await bootstrap(quiescing: helper, listenerID: id)
+        let slot = NIOLockedValueBox(settings)
+        let channel = try await bootstrap(quiescing: helper, listenerID: id, settings: slot)
             .serverChannelOption(.autoRead, value: accepting)
             .bind(host: listener.address, port: listener.port).get()
-        runtime.logger.info("listening", metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress?.description ?? "?")"])
-        return BoundListener(id: id, config: listener, channel: channel, quiescing: helper)
+        settings.tls?.startWatching(on: channel.eventLoop, logger: runtime.logger)
+        runtime.logger.info("listening", metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress?.description ?? "?")",
+                                                    "scheme": "\(settings.scheme)"])
+        return BoundListener(id: id, config: listener, channel: channel, quiescing: helper, settings: slot)
     }
 
     /// The cluster's checker when it has a `health_check`, on an event loop of its own choosing.
@@ -248,7 +255,10 @@ public final class ProxyServer: Sendable {
                 defer { listeners = [] }
                 return listeners
             }
-            for listener in bound { try? await listener.channel.close() }
+            for listener in bound {
+                listener.settings.withLockedValue { $0.tls?.stopWatching() }
+                try? await listener.channel.close()
+            }
         }
         if let channel = admin.withLockedValue({ $0 }) { try? await channel.close() }
         let running = checkers.withLockedValue { checkers in
@@ -271,7 +281,8 @@ public final class ProxyServer: Sendable {
         }
     }
 
-    private func bootstrap(quiescing: ServerQuiescingHelper, listenerID: Int) -> ServerBootstrap {
+    private func bootstrap(quiescing: ServerQuiescingHelper, listenerID: Int,
+                           settings: NIOLockedValueBox<ListenerSettings>) -> ServerBootstrap {
         let runtime = self.runtime
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -288,13 +299,15 @@ public final class ProxyServer: Sendable {
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Self.initialize(channel, runtime: runtime, listenerID: listenerID)
+                    try Self.initialize(channel, runtime: runtime, listenerID: listenerID,
+                                        settings: settings.withLockedValue { $0 })
                 }
             }
     }
 
     /// The client pipeline; internal so that handler tests can build it on an EmbeddedChannel.
-    static func initialize(_ channel: any Channel, runtime: ProxyRuntime, listenerID: Int = 0) throws {
+    static func initialize(_ channel: any Channel, runtime: ProxyRuntime, listenerID: Int = 0,
+                           settings: ListenerSettings = .plain) throws {
         let generation = runtime.generation
         let snapshot = generation.snapshot
         let connectionGuard = generation.connectionGuard
@@ -327,6 +340,7 @@ public final class ProxyServer: Sendable {
 
         runtime.loopState(for: channel.eventLoop).track(client: channel, listener: listenerID)
         let sync = channel.pipeline.syncOperations
+        if let tls = settings.tls { try sync.addHandler(NIOSSLServerHandler(context: tls.context)) }
         let clientTimeouts = ClientTimeoutHandler(
             headerTimeout: TimeAmount(snapshot.config.timeouts.clientHeader),
             idleTimeout: TimeAmount(snapshot.config.timeouts.clientIdle),
@@ -343,10 +357,12 @@ public final class ProxyServer: Sendable {
             withEncoderConfiguration: .init(),
             withDecoderLimitConfiguration: decoderLimits
         )
+        if let hsts = settings.hsts { try sync.addHandler(HSTSHandler(value: hsts)) }
         try sync.addHandler(ProxyHandler(
             runtime: runtime,
             loop: runtime.loopState(for: channel.eventLoop),
-            peer: ClientPeer(ip: ip, isTrusted: trusted, address: address),
+            peer: ClientPeer(ip: ip, isTrusted: trusted, address: address, scheme: settings.scheme,
+                             httpsRedirect: settings.httpsRedirect),
             clientTimeouts: clientTimeouts
         ))
     }

@@ -26,10 +26,18 @@ import Testing
     @Test func exampleFilePassesCheck() async throws {
         let path = SluiceProcess.packageRoot + "/sluice.example.yaml"
         #expect(FileManager.default.fileExists(atPath: path))
-        let result = try await SluiceProcess.check(configPath: path)
+        // The example's TLS listener reads its pair from SLUICE_TLS_DIR: check loads it.
+        let certs = try await TestCertificates.make()
+        try await certs.leaf("example", names: ["example.test"])
+        let result = try await SluiceProcess.check(configPath: path, environment: ["SLUICE_TLS_DIR": certs.directory])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.hasPrefix("\(path): ok ("), "stdout: \(result.stdout)")
-        #expect(result.stdout == "\(path): ok (1 listeners, 2 clusters, 3 routes)\n")
+        #expect(result.stdout == "\(path): ok (3 listeners, 2 clusters, 3 routes)\n")
+        // Without the files, check names the key and the file.
+        let missing = try await SluiceProcess.check(configPath: path, environment: ["SLUICE_TLS_DIR": certs.directory + "/none"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("listeners[1].tls.certificates[0].cert: cannot read \(certs.directory)/none/example.pem"),
+                "stderr: \(missing.stderr)")
     }
 
     @Test func invalidFileFailsWithExactIssueLines() async throws {

@@ -113,9 +113,11 @@ final class SluiceProcess: Sendable {
     }
 
     /// Runs `sluice ARGS` to completion (bounded; killed past the timeout).
-    static func run(_ arguments: [String], timeout: Double = 30) async throws -> CommandResult {
+    /// `environment` is added to this process's own.
+    static func run(_ arguments: [String], timeout: Double = 30, environment: [String: String] = [:]) async throws -> CommandResult {
         try await offPool {
-            let child = try ChildProcess.launch(binaryPath, arguments)
+            let merged = environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            let child = try ChildProcess.launch(binaryPath, arguments, environment: merged)
             guard let status = child.waitForExit(timeout: timeout) else {
                 child.kill()
                 _ = child.waitForExit(timeout: 5)
@@ -127,8 +129,8 @@ final class SluiceProcess: Sendable {
     }
 
     /// `sluice check -c FILE`.
-    static func check(configPath: String, timeout: Double = 30) async throws -> CommandResult {
-        try await run(["check", "-c", configPath], timeout: timeout)
+    static func check(configPath: String, timeout: Double = 30, environment: [String: String] = [:]) async throws -> CommandResult {
+        try await run(["check", "-c", configPath], timeout: timeout, environment: environment)
     }
 
     func signal(_ signal: Int32) { child.signal(signal) }

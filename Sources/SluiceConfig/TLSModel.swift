@@ -1,0 +1,81 @@
+/// TLS termination on a listener (`listeners[].tls`) and the plain-HTTP redirect to HTTPS
+/// (`listeners[].https_redirect`).
+public struct ListenerTLSConfig: Sendable, Equatable {
+    /// Mozilla's "intermediate" TLS 1.2 suites (forward secret AEAD only) in OpenSSL names;
+    /// BoringSSL fixes the TLS 1.3 suites itself. Its DHE suites are left out: BoringSSL has none.
+    public static let intermediateCiphers = [
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    ].joined(separator: ":")
+
+    /// Key `certificates`: at least one; the first answers a client that sends no SNI name or
+    /// one no certificate covers.
+    public var certificates: [TLSCertificateConfig]
+    /// Key `min_version`, default 1.2 (1.3 is the other choice; older versions are never offered).
+    public var minVersion: TLSMinimumVersion = .tls12
+    /// Key `ciphers`, default `intermediateCiphers`.
+    public var ciphers: String = ListenerTLSConfig.intermediateCiphers
+    /// Key `alpn`, default `[http/1.1]`: the protocols offered, most preferred first.
+    public var alpn: [String] = ["http/1.1"]
+    /// Key `reload_interval`, default 60s: how often the certificate and key files are checked
+    /// for changes (a changed pair is loaded without a restart); 0 = only on a config reload.
+    public var reloadInterval: Duration = .seconds(60)
+    /// Key `hsts`: nil (absent) = no Strict-Transport-Security header.
+    public var hsts: HSTSConfig?
+
+    public init(certificates: [TLSCertificateConfig]) {
+        self.certificates = certificates
+    }
+}
+
+public enum TLSMinimumVersion: String, Sendable, Equatable, CaseIterable {
+    case tls12 = "1.2"
+    case tls13 = "1.3"
+}
+
+public struct TLSCertificateConfig: Sendable, Equatable {
+    /// Key `cert`: a PEM file, leaf first, then its intermediates. Relative to the config file.
+    public var certFile: String
+    /// Key `key`: the leaf's private key, PEM.
+    public var keyFile: String
+    /// Key `server_names`: the SNI names this pair answers (exact, or `*.example.com` for one
+    /// label); default: the certificate's DNS subject alternative names (its CN when it has none).
+    public var serverNames: [String]
+
+    public init(certFile: String, keyFile: String, serverNames: [String] = []) {
+        self.certFile = certFile
+        self.keyFile = keyFile
+        self.serverNames = serverNames
+    }
+}
+
+/// RFC 6797 Strict-Transport-Security, sent on every response of a TLS listener.
+public struct HSTSConfig: Sendable, Equatable {
+    /// Key `max_age`, default 365 days.
+    public var maxAge: Duration = .seconds(365 * 86_400)
+    /// Key `include_subdomains`, default false.
+    public var includeSubdomains = false
+    /// Key `preload`, default false.
+    public var preload = false
+
+    public init() {}
+
+    /// The header's value.
+    public var headerValue: String {
+        "max-age=\(maxAge.components.seconds)" + (includeSubdomains ? "; includeSubDomains" : "") + (preload ? "; preload" : "")
+    }
+}
+
+/// A plain listener that answers every request with a redirect to the same URL over HTTPS.
+public struct HTTPSRedirectConfig: Sendable, Equatable {
+    /// Key `port`, default 443 (left out of the Location when 443).
+    public var port = 443
+    /// Key `status`, default 301; 301, 302, 307 or 308.
+    public var status = 301
+
+    public init(port: Int = 443, status: Int = 301) {
+        self.port = port
+        self.status = status
+    }
+}

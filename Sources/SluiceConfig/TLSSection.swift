@@ -1,0 +1,77 @@
+/// `listeners[].tls` and `listeners[].https_redirect`.
+extension ConfigReader {
+    func readListenerTLS(_ listener: Fields) -> ListenerTLSConfig? {
+        guard let fields = section(listener, "tls", ConfigSchema.listenerTLS) else { return nil }
+        var certificates: [TLSCertificateConfig] = []
+        if let entries = items(fields, "certificates") {
+            for (item, path) in entries {
+                guard let entry = self.fields(item, at: path, allowed: ConfigSchema.tlsCertificate) else { continue }
+                let cert = required(entry, "cert", .nonEmptyString).value.map(resolved)
+                let key = required(entry, "key", .nonEmptyString).value.map(resolved)
+                let names = (items(entry, "server_names") ?? []).compactMap { item, path in
+                    convert(item, at: path, as: .serverName).value
+                }
+                if let cert, let key { certificates.append(TLSCertificateConfig(certFile: cert, keyFile: key, serverNames: names)) }
+            }
+            if entries.isEmpty {
+                report("expected at least one certificate", at: fields.path.key("certificates"), line: fields.node("certificates")?.line)
+            }
+        } else if fields.node("certificates") == nil {
+            report("missing required key \"certificates\"", at: fields.path, line: fields.line)
+        }
+        var tls = ListenerTLSConfig(certificates: certificates)
+        tls.minVersion = value(fields, "min_version", .enumeration("TLS version")).or(tls.minVersion)
+        tls.ciphers = value(fields, "ciphers", .nonEmptyString).or(tls.ciphers)
+        if let entries = items(fields, "alpn") {
+            // h2 waits for the HTTP/2 server: offering it now would hand h2 clients an HTTP/1.1 peer.
+            tls.alpn = entries.compactMap { item, path in
+                convert(item, at: path, as: Conversion<String>.nonEmptyString.checked { text, _ in
+                    text == "http/1.1" ? nil : "unsupported ALPN protocol \"\(text)\"; this version speaks http/1.1 only"
+                }).value
+            }
+        }
+        tls.reloadInterval = value(fields, "reload_interval", .durationOrZero).or(tls.reloadInterval)
+        if let hsts = section(fields, "hsts", ConfigSchema.hsts) {
+            var config = HSTSConfig()
+            config.maxAge = value(hsts, "max_age", .durationOrZero).or(config.maxAge)
+            config.includeSubdomains = value(hsts, "include_subdomains", .boolean).or(config.includeSubdomains)
+            config.preload = value(hsts, "preload", .boolean).or(config.preload)
+            tls.hsts = config
+        }
+        return tls
+    }
+
+    func readHTTPSRedirect(_ listener: Fields) -> HTTPSRedirectConfig? {
+        guard let node = listener.node("https_redirect") else { return nil }
+        // `https_redirect: true` is the common case: every default.
+        if case .scalar(let text) = node.kind, let on = Bool(text.lowercased()) { return on ? HTTPSRedirectConfig() : nil }
+        guard let fields = section(listener, "https_redirect", ConfigSchema.httpsRedirect) else { return nil }
+        var redirect = HTTPSRedirectConfig()
+        redirect.port = value(fields, "port", .integer(in: 1...65535)).or(redirect.port)
+        redirect.status = value(fields, "status", Conversion<Int>.integer(in: 300...399).checked { code, _ in
+            [301, 302, 307, 308].contains(code) ? nil : "expected 301, 302, 307 or 308, got \(code)"
+        }).or(redirect.status)
+        return redirect
+    }
+
+    /// `file` relative to the config file's folder unless absolute. The file is read when the
+    /// listener starts (and by `sluice check`), where a missing or bad one is reported.
+    private func resolved(_ file: String) -> String {
+        let base = self.file.contains("/") ? String(self.file[..<self.file.lastIndex(of: "/")!]) : ""
+        return file.hasPrefix("/") || base.isEmpty ? file : base + "/" + file
+    }
+}
+
+extension Conversion where T == String {
+    /// An SNI name: a DNS name, lowercased, optionally `*.` and then a name.
+    static var serverName: Conversion<String> {
+        Conversion(expected: "a host name such as example.com or *.example.com") { text in
+            let name = text.lowercased()
+            let bare = name.hasPrefix("*.") ? String(name.dropFirst(2)) : name
+            let valid = !bare.isEmpty && bare.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+                !label.isEmpty && label.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+            }
+            return valid ? .success(name) : rejected("a host name such as example.com or *.example.com", text)
+        }
+    }
+}

@@ -119,6 +119,8 @@ public struct ClusterConfig: Sendable, Equatable {
     /// Key `panic_threshold`: below this percentage of healthy backends, balance across all
     /// of them (as Envoy), default 50; 0 = never.
     public var panicThreshold: Int
+    /// Key `tls`: nil (absent) = plain HTTP to the backends; set = HTTPS.
+    public var tls: ClusterTLSConfig?
 
     public init(
         name: String,

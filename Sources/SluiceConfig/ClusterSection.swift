@@ -22,6 +22,7 @@ extension ConfigReader {
             cluster.hash = readHash(fields, backendCount: cluster.backends.count)
             cluster.pool = readPool(fields)
             cluster.healthCheck = readHealthCheck(fields)
+            cluster.tls = readClusterTLS(fields)
             cluster.outlierDetection = readOutlierDetection(fields)
             cluster.circuitBreaker = readCircuitBreaker(fields)
             cluster.retries = readRetries(fields)

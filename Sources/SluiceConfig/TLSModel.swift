@@ -79,3 +79,23 @@ public struct HTTPSRedirectConfig: Sendable, Equatable {
         self.status = status
     }
 }
+
+/// HTTPS to a cluster's backends (`clusters[].tls`).
+public struct ClusterTLSConfig: Sendable, Equatable {
+    /// Key `server_name`: the SNI name and the name the backend's certificate must carry;
+    /// default: the backend's host when it is a name (an IP address is checked against the
+    /// certificate's IP addresses, and sends no SNI).
+    public var serverName: String?
+    /// Key `verify`, default true: the chain and the name are checked; false accepts any
+    /// certificate (for testing only: it gives up the protection TLS exists for).
+    public var verify = true
+    /// Key `ca_file`: the PEM roots to trust; default the system store.
+    public var caFile: String?
+    /// Keys `client_cert` and `client_key`: a certificate to present (mTLS); both or neither.
+    public var clientCert: String?
+    public var clientKey: String?
+    /// Key `min_version`, default 1.2.
+    public var minVersion: TLSMinimumVersion = .tls12
+
+    public init() {}
+}

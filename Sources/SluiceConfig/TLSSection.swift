@@ -54,6 +54,25 @@ extension ConfigReader {
         return redirect
     }
 
+    func readClusterTLS(_ cluster: Fields) -> ClusterTLSConfig? {
+        guard let node = cluster.node("tls") else { return nil }
+        // `tls: true` is HTTPS with every default.
+        if case .scalar(let text) = node.kind, let on = Bool(text.lowercased()) { return on ? ClusterTLSConfig() : nil }
+        guard let fields = section(cluster, "tls", ConfigSchema.clusterTLS) else { return nil }
+        var tls = ClusterTLSConfig()
+        tls.serverName = value(fields, "server_name", .serverName).value
+        tls.verify = value(fields, "verify", .boolean).or(tls.verify)
+        tls.caFile = value(fields, "ca_file", .nonEmptyString).value.map(resolved)
+        tls.clientCert = value(fields, "client_cert", .nonEmptyString).value.map(resolved)
+        tls.clientKey = value(fields, "client_key", .nonEmptyString).value.map(resolved)
+        tls.minVersion = value(fields, "min_version", .enumeration("TLS version")).or(tls.minVersion)
+        if (tls.clientCert == nil) != (tls.clientKey == nil) {
+            let missing = tls.clientCert == nil ? "client_cert" : "client_key"
+            report("client_cert and client_key go together: \(missing) is missing", at: fields.path, line: fields.line)
+        }
+        return tls
+    }
+
     /// `file` relative to the config file's folder unless absolute. The file is read when the
     /// listener starts (and by `sluice check`), where a missing or bad one is reported.
     private func resolved(_ file: String) -> String {

@@ -13,12 +13,15 @@ final class HealthChecker {
     private let health: ClusterHealth
     private let eventLoop: any EventLoop
     private let logger: Logger
+    private let tls: UpstreamTLS?
     private var states: [ActiveHealthState]
     private var timers: [Scheduled<Void>?]
     private var stopped = false
     private var random = SystemRandomNumberGenerator()
 
-    init(config: ClusterConfig, check: HealthCheckConfig, health: ClusterHealth, eventLoop: any EventLoop, logger: Logger) {
+    init(config: ClusterConfig, check: HealthCheckConfig, health: ClusterHealth, eventLoop: any EventLoop, logger: Logger,
+         tls: UpstreamTLS? = nil) {
+        self.tls = tls
         self.config = config
         self.check = check
         self.health = health
@@ -52,7 +55,7 @@ final class HealthChecker {
 
     private func probe(_ index: Int) {
         guard !stopped else { return }
-        HealthProbe.run(check, backend: config.backends[index], on: eventLoop) { [weak self] verdict in
+        HealthProbe.run(check, backend: config.backends[index], tls: tls, on: eventLoop) { [weak self] verdict in
             guard let self, !self.stopped else { return }
             self.record(verdict, backend: index)
             self.schedule(index, after: TimeAmount(self.check.interval) + self.jitter())

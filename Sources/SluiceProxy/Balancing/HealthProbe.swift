@@ -12,7 +12,8 @@ enum HealthProbe {
         var reason: String
     }
 
-    static func run(_ check: HealthCheckConfig, backend: BackendConfig, on eventLoop: any EventLoop,
+    /// With `tls`, an HTTP check is made over HTTPS, as requests are.
+    static func run(_ check: HealthCheckConfig, backend: BackendConfig, tls: UpstreamTLS? = nil, on eventLoop: any EventLoop,
                     _ completion: @escaping (Verdict) -> Void) {
         var finished = false
         var channel: (any Channel)?
@@ -33,11 +34,21 @@ enum HealthProbe {
             timer.cancel()
             finish(Verdict(passed: false, reason: "connection closed before a complete response"))
         }
+        // A TCP check only connects; an HTTP one over TLS reports a failed handshake as such.
+        let handshake = check.kind == .http ? tls.map { _ in eventLoop.makePromise(of: Void.self) } : nil
+        handshake?.futureResult.assumeIsolated().whenFailure { error in
+            timer.cancel()
+            finish(Verdict(passed: false, reason: "TLS handshake failed: \(error)"))
+        }
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard check.kind == .http else { return }
+                    // Writes wait in the TLS handler until its handshake is done.
+                    if let tls, let handshake {
+                        try channel.pipeline.syncOperations.addHandlers(tls.handlers(for: backend, handshake: handshake))
+                    }
                     try channel.pipeline.syncOperations.addHandlers([
                         HTTPRequestEncoder(),
                         ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)),
@@ -50,6 +61,7 @@ enum HealthProbe {
             switch result {
             case .failure(let error):
                 timer.cancel()
+                handshake?.succeed(())  // nothing to report from it: the connect failed
                 finish(Verdict(passed: false, reason: "connect failed: \(error)"))
             case .success(let connectedChannel):
                 channel = connectedChannel

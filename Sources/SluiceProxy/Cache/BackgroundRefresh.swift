@@ -12,7 +12,7 @@ extension ProxyHandler {
     func refreshInBackground(_ object: CachedObject, _ request: CacheRequest) {
         let admitted = request.admitted
         let key = request.key.string
-        guard let cluster = loop.cluster(named: admitted.route.cluster, in: admitted.snapshot, latest: runtime.snapshot),
+        guard let cluster = loop.cluster(named: admitted.route.cluster, in: admitted.snapshot, latest: runtime.generation),
               let index = cluster.pick(hashKey: nil, excluding: [], now: NIODeadline.now().uptimeNanoseconds, random: &loop.random)
         else { return runtime.cache.flights.land(key, stored: false) }
         let policy = admitted.snapshot.config.headers

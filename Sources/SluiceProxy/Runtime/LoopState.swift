@@ -59,7 +59,7 @@ final class LoopState {
     /// older snapshot never moves this loop, or the shared health, back to an older generation.
     /// `latest` is read only when the request's snapshot is newer than this loop's state (just
     /// after a reload), so the steady state takes no lock here.
-    func cluster(named name: String, in snapshot: Snapshot, latest: @autoclosure () -> Snapshot) -> ClusterLoopState? {
+    func cluster(named name: String, in snapshot: Snapshot, latest: @autoclosure () -> ProxyGeneration) -> ClusterLoopState? {
         if snapshot.generation > generation { adopt(latest()) }
         if snapshot.generation < generation, clusters[name] == nil { return retired[name] }
         return clusters[name]
@@ -69,13 +69,18 @@ final class LoopState {
         for pool in pools.values { pool.closeAll() }
     }
 
-    private func adopt(_ snapshot: Snapshot) {
+    private func adopt(_ latest: ProxyGeneration) {
+        let snapshot = latest.snapshot
         var newPools: [String: BackendPool] = [:]
         var newClusters: [String: ClusterLoopState] = [:]
         for cluster in snapshot.config.clusters {
             let clusterPools = cluster.backends.map { backend -> BackendPool in
                 let key = "\(cluster.name) \(backend.address)"
-                let pool = pools[key] ?? BackendPool(eventLoop: eventLoop, backend: backend, pool: cluster.pool)
+                let tls = latest.upstreamTLS[cluster.name]
+                // New TLS settings need new connections: the pooled ones were made with the old.
+                let known = pools[key].flatMap { $0.tls === tls ? $0 : nil }
+                if known == nil { pools[key]?.closeAll() }
+                let pool = known ?? BackendPool(eventLoop: eventLoop, backend: backend, pool: cluster.pool, tls: tls)
                 pool.update(pool: cluster.pool)
                 newPools[key] = pool
                 return pool

@@ -13,11 +13,15 @@ final class ProxyGeneration: Sendable {
     let accessLog: AccessLog
     let connectionGuard: ConnectionGuard
     let cache: CacheSettings
+    /// HTTPS contexts by cluster name, for clusters with `tls`.
+    let upstreamTLS: [String: UpstreamTLS]
 
     /// Throws what the config loader cannot check (RateLimiter.make): a JWT key, a Redis URL.
     init(snapshot: Snapshot, previous: ProxyGeneration?, group: any EventLoopGroup, logger: Logger, accessLogger: Logger) throws {
         let config = snapshot.config
         self.snapshot = snapshot
+        // Before the limiter: a bad certificate must not leave its Redis connections behind.
+        upstreamTLS = try UpstreamTLS.forClusters(config.clusters, previous: previous?.upstreamTLS ?? [:])
         limiter = try RateLimiter.make(config: config, group: group, logger: logger, previous: previous?.limiter)
         slo = SLOBook(config: config, previous: previous?.slo)
         accessLog = AccessLog(config: config.accessLog, logger: accessLogger)

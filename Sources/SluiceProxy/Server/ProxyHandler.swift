@@ -192,7 +192,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         let (keepAlive, closeLocal, hasBody) = (admitted.keepAlive, admitted.closeLocal, admitted.framing != .none)
         let policy = snapshot.config.headers
         let requestID = local.requestID
-        guard let cluster = loop.cluster(named: route.cluster, in: snapshot, latest: runtime.snapshot) else {
+        guard let cluster = loop.cluster(named: route.cluster, in: snapshot, latest: runtime.generation) else {
             if let cache, cacheCannotForward(cache) { return }
             return answer(local, .serviceUnavailable, "cluster \(route.cluster) has no state", close: closeLocal, route: route.name)
         }
@@ -272,10 +272,19 @@ final class ProxyHandler: ChannelDuplexHandler {
             if case UpstreamConnectError.timeout = error {
                 backendFailed(exchange, .timeout, .gatewayTimeout, "upstream connect timeout to \(exchange.backendAddress)",
                               connecting: true)
+            } else if case UpstreamConnectError.tlsHandshake(let detail) = error {
+                // The cause (certificate, name, CA) goes to the log, not to the client.
+                backendFailed(exchange, .connectFailure, .badGateway, "upstream TLS handshake failed with \(exchange.backendAddress)",
+                              detail: detail, connecting: true)
             } else {
                 backendFailed(exchange, .connectFailure, .badGateway, "upstream connect failed to \(exchange.backendAddress)",
                               detail: "\(error)", connecting: true)
             }
+        case .success(let connection) where !connection.channel.isActive:
+            // Closed between the connect and now, while nothing listened for its close: a TLS
+            // 1.3 backend refuses a client certificate only after the client's handshake ends.
+            backendFailed(exchange, .connectFailure, .badGateway, "upstream \(exchange.backendAddress) closed the connection",
+                          connecting: true)
         case .success(let connection):
             exchange.connection = connection
             connection.requestsServed += 1

@@ -105,6 +105,7 @@ public final class ProxyServer: Sendable {
     /// starting anything; throws an error whose description names the key.
     public static func validate(_ config: SluiceConfig) async throws {
         for (index, listener) in config.listeners.enumerated() { _ = try ListenerSettings.make(listener, index: index) }
+        _ = try UpstreamTLS.forClusters(config.clusters, previous: [:])
         let limiter = try RateLimiter.make(config: config, group: MultiThreadedEventLoopGroup.singleton,
                                            logger: Logger(label: "sluice.check", factory: { _ in SwiftLogNoOpLogHandler() }))
         await limiter.shutdown(on: MultiThreadedEventLoopGroup.singleton.next())
@@ -199,7 +200,8 @@ public final class ProxyServer: Sendable {
         let loop = group.next()
         let health = runtime.health.health(for: cluster)
         let bound = try await loop.submit {
-            let checker = HealthChecker(config: cluster, check: check, health: health, eventLoop: loop, logger: runtime.logger)
+            let checker = HealthChecker(config: cluster, check: check, health: health, eventLoop: loop, logger: runtime.logger,
+                                        tls: runtime.generation.upstreamTLS[cluster.name])
             checker.start()
             return LoopBoundChecker(checker: checker, eventLoop: loop, config: cluster)
         }.get()

@@ -8,6 +8,8 @@ import SluiceConfig
 enum UpstreamConnectError: Error {
     case timeout
     case refused(String)
+    /// TCP connected, TLS did not: the certificate, the name, the CA or the versions disagree.
+    case tlsHandshake(String)
 }
 
 /// Keep-alive connections to one backend from one event loop. Only that event loop touches
@@ -21,11 +23,14 @@ final class BackendPool {
     private var idleTimeout: TimeAmount
     private var idle: Deque<UpstreamConnection> = []
     private let address: SocketAddress?
+    /// Set for a cluster with `tls`: every connection is HTTPS.
+    let tls: UpstreamTLS?
 
-    init(eventLoop: any EventLoop, backend: BackendConfig, pool: PoolConfig) {
+    init(eventLoop: any EventLoop, backend: BackendConfig, pool: PoolConfig, tls: UpstreamTLS? = nil) {
         self.eventLoop = eventLoop
         self.backend = backend
         self.pool = pool
+        self.tls = tls
         idleTimeout = TimeAmount(pool.idleTimeout)
         // An IP literal is resolved here once, so no request waits on name resolution.
         self.address = try? SocketAddress(ipAddress: backend.host, port: backend.port)
@@ -77,11 +82,17 @@ final class BackendPool {
     }
 
     private func connect(timeout: TimeAmount, _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+        let (tls, backend) = (self.tls, self.backend)
+        // Only for TLS: a promise never completed is a leak (and a crash in debug builds).
+        let handshake = tls.map { _ in eventLoop.makePromise(of: Void.self) }
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls, let handshake {
+                        try channel.pipeline.syncOperations.addHandlers(tls.handlers(for: backend, handshake: handshake))
+                    }
                     // Sluice frames each upstream request itself (RequestValidation decided it).
                     var encoder = HTTPRequestEncoder.Configuration()
                     encoder.automaticallySetFramingHeaders = false
@@ -92,13 +103,16 @@ final class BackendPool {
                     ])
                 }
             }
-        let connected = address.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: backend.host, port: backend.port)
         let description = backend.address
+        let tcp = address.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: backend.host, port: backend.port)
+        let connected = handshake.map { Self.afterHandshake(tcp, $0, timeout: timeout, on: eventLoop, backend: description) } ?? tcp
         connected.assumeIsolated().whenComplete { result in
             switch result {
             case .failure(let error):
                 if case ChannelError.connectTimeout = error {
                     completion(.failure(UpstreamConnectError.timeout))
+                } else if let failure = error as? UpstreamConnectError {
+                    completion(.failure(failure))
                 } else {
                     completion(.failure(UpstreamConnectError.refused("\(description): \(error)")))
                 }
@@ -123,5 +137,23 @@ final class BackendPool {
                 }
             }
         }
+    }
+
+    /// The TCP connection once its TLS handshake is done, within what is left of `timeout`
+    /// (a backend that accepts but never answers the handshake is a connect timeout).
+    private static func afterHandshake(_ tcp: EventLoopFuture<any Channel>, _ handshake: EventLoopPromise<Void>, timeout: TimeAmount,
+                                       on loop: any EventLoop, backend: String) -> EventLoopFuture<any Channel> {
+        let timer = loop.scheduleTask(in: timeout) { handshake.fail(ChannelError.connectTimeout(timeout)) }
+        tcp.whenFailure { error in
+            timer.cancel()
+            handshake.fail(error)
+        }
+        return tcp.flatMap { channel in
+            handshake.futureResult.flatMapError { error in
+                channel.close(promise: nil)
+                if case ChannelError.connectTimeout = error { return loop.makeFailedFuture(error) }
+                return loop.makeFailedFuture(UpstreamConnectError.tlsHandshake("\(backend): \(error)"))
+            }.map { channel }
+        }.always { _ in timer.cancel() }
     }
 }

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A real HTTP/1.1 origin on 127.0.0.1 with a port chosen by the OS. What it does depends on
 /// the path, so that one backend serves every end-to-end test:
@@ -64,7 +65,7 @@ final class TestBackend: Sendable {
 
     /// `port` 0 lets the OS choose; a fixed one restarts a killed backend where it was.
     static func start(name: String = "backend", port: Int = 0, helloDelay: TimeAmount = .zero,
-                      gated: Bool = false, group: any EventLoopGroup) async throws -> TestBackend {
+                      gated: Bool = false, tls: NIOSSLContext? = nil, group: any EventLoopGroup) async throws -> TestBackend {
         let box = NIOLockedValueBox<TestBackend?>(nil)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -83,6 +84,8 @@ final class TestBackend: Sendable {
                         backend.open.wrappingDecrement(ordering: .relaxed)
                         backend.children.withLockedValue { $0[key] = nil }
                     }
+                    // An HTTPS backend, for clusters with `tls`.
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(BackendHandler(backend: backend))
                 }

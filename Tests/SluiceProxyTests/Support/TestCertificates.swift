@@ -25,7 +25,7 @@ final class TestCertificates: Sendable {
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
 
-    /// A leaf for `names` (DNS subject alternative names) signed by the CA, its subject CN
+    /// A leaf for `names` (DNS subject alternative names; `IP:1.2.3.4` for an address) signed by the CA, its subject CN
     /// `commonName` (the first name by default), written to `<file>.pem` and `<file>.key`.
     /// Returns the two paths. Written next to their final names and renamed over them, as a
     /// certificate manager replaces files.
@@ -35,8 +35,8 @@ final class TestCertificates: Sendable {
         let stage = directory + "/." + file + "-\(UInt32.random(in: 0...UInt32.max))"
         try await openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                            "-keyout", stage + ".key", "-out", stage + ".pem", "-days", "2",
-                           "-subj", "/CN=\(commonName ?? names[0])", "-CA", caFile, "-CAkey", directory + "/ca.key",
-                           "-addext", "subjectAltName=" + names.map { "DNS:" + $0 }.joined(separator: ","),
+                           "-subj", "/CN=\(commonName ?? names[0].replacingOccurrences(of: "IP:", with: ""))", "-CA", caFile, "-CAkey", directory + "/ca.key",
+                           "-addext", "subjectAltName=" + names.map { $0.hasPrefix("IP:") ? $0 : "DNS:" + $0 }.joined(separator: ","),
                            "-addext", "basicConstraints=critical,CA:FALSE"])
         guard rename(stage + ".key", key) == 0, rename(stage + ".pem", cert) == 0 else {
             throw Failure(description: "cannot rename the new certificate into place: errno \(errno)")

@@ -16,6 +16,11 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need[@]}"
 fi
+# The WebSocket tests use a real client and server: the `websockets` package from PyPI.
+command -v python3 >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3 python3-pip; }
+python3 -c 'import websockets.asyncio.client' 2>/dev/null \
+  || python3 -m pip install -q "websockets>=13" 2>/dev/null \
+  || python3 -m pip install -q --break-system-packages "websockets>=13"
 
 # The subprocess tests (drain on SIGTERM, `sluice check`, streaming memory) run this binary.
 swift build --product sluice

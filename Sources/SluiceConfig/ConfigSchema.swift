@@ -27,7 +27,7 @@ public enum ConfigSchema {
     ]
     static let circuitBreaker = ["max_in_flight", "max_pending_connects"]
     static let retries = ["max_retries", "per_try_timeout", "on_status", "budget_percent", "budget_min_per_second", "replay_buffer"]
-    static let route = ["name", "match", "cluster", "limits", "timeouts", "hedge", "rate_limits", "slo", "cache"]
+    static let route = ["name", "match", "cluster", "limits", "timeouts", "hedge", "rate_limits", "slo", "cache", "websocket"]
     static let cache = [
         "memory_size", "max_object_size", "eviction", "lock_timeout", "stale_if_error", "x_cache", "tag_header", "purge_allow", "purge_fanout", "disk",
     ]
@@ -55,13 +55,13 @@ public enum ConfigSchema {
     static let log = ["level", "format"]
     static let reload = ["watch", "watch_interval", "drain_timeout"]
     static let timeouts = [
-        "client_header", "client_idle", "client_body", "client_send", "upstream_connect", "upstream_header", "upstream_idle", "drain",
+        "client_header", "client_idle", "client_body", "client_send", "upstream_connect", "upstream_header", "upstream_idle", "drain", "tunnel_idle",
     ]
     static let headers = ["trusted_proxies", "request_id", "via"]
     static let accessLog = ["enabled", "format"]
     /// Routes may override only what concerns one request to one upstream.
     static let routeLimits = ["max_body_bytes"]
-    static let routeTimeouts = ["upstream_connect", "upstream_header", "upstream_idle"]
+    static let routeTimeouts = ["upstream_connect", "upstream_header", "upstream_idle", "tunnel_idle"]
 
     /// All key paths, `[]` marking a list element: `listeners[].port`,
     /// `routes[].timeouts.upstream_idle`, `clusters[].backends[].weight`.

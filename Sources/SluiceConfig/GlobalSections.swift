@@ -102,6 +102,7 @@ extension ConfigReader {
         timeouts.upstreamHeader = value(fields, "upstream_header", .duration).or(timeouts.upstreamHeader)
         timeouts.upstreamIdle = value(fields, "upstream_idle", .duration).or(timeouts.upstreamIdle)
         timeouts.drain = value(fields, "drain", .duration).or(timeouts.drain)
+        timeouts.tunnelIdle = value(fields, "tunnel_idle", .duration).or(timeouts.tunnelIdle)
         return timeouts
     }
 

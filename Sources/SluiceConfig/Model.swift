@@ -110,6 +110,9 @@ public struct RouteConfig: Sendable, Equatable {
     public var slo = RouteSLO()
     /// Key `cache`: nil (absent) = the route's responses are never cached.
     public var cache: RouteCacheConfig?
+    /// Key `websocket`, default true: `Upgrade: websocket` requests become relayed tunnels;
+    /// false forwards them as plain requests (the upgrade is dropped, as for any other token).
+    public var websocket = true
 
     public init(
         name: String = "route-0",
@@ -201,6 +204,9 @@ public struct Timeouts: Sendable, Equatable {
     public var upstreamIdle: Duration
     /// Key `drain`: on SIGTERM/SIGINT, how long in-flight requests may take, default 30s.
     public var drain: Duration
+    /// Key `tunnel_idle`: an upgraded connection (WebSocket) with no byte either way for this
+    /// long is closed, default 1h (as HAProxy's `timeout tunnel` is usually set).
+    public var tunnelIdle: Duration = .seconds(3600)
 
     public init(
         clientHeader: Duration = .seconds(10),
@@ -228,6 +234,7 @@ public struct RouteTimeouts: Sendable, Equatable {
     public var upstreamConnect: Duration?
     public var upstreamHeader: Duration?
     public var upstreamIdle: Duration?
+    public var tunnelIdle: Duration?
 
     public init(upstreamConnect: Duration? = nil, upstreamHeader: Duration? = nil, upstreamIdle: Duration? = nil) {
         self.upstreamConnect = upstreamConnect

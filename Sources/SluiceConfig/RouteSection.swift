@@ -29,11 +29,13 @@ extension ConfigReader {
                 timeouts.upstreamConnect = value(section, "upstream_connect", .duration).value
                 timeouts.upstreamHeader = value(section, "upstream_header", .duration).value
                 timeouts.upstreamIdle = value(section, "upstream_idle", .duration).value
+                timeouts.tunnelIdle = value(section, "tunnel_idle", .duration).value
             }
             var route = RouteConfig(name: name, match: match, cluster: cluster.value ?? "", limits: limits,
                                     timeouts: timeouts, hedge: readHedge(fields))
             route.slo = readSLO(fields)
             route.cache = readRouteCache(fields)
+            route.websocket = value(fields, "websocket", .boolean).or(route.websocket)
             for (item, itemPath) in items(fields, "rate_limits") ?? [] {
                 guard let policy = convert(item, at: itemPath, as: .nonEmptyString).value else { continue }
                 if route.rateLimits.contains(policy) {

@@ -15,6 +15,9 @@ public struct ResolvedRoute: Sendable, Equatable {
     public let rateLimits: [String]
     /// The route's cache block, nil when its responses are not cached (absent or disabled).
     public let cache: RouteCacheConfig?
+    /// Whether WebSocket upgrades are relayed, and how long a quiet tunnel lives.
+    public var websocket = true
+    public var tunnelIdle: Duration = .seconds(3600)
 
     public init(name: String, index: Int, match: RouteMatch, cluster: String, maxBodyBytes: Int,
                 upstreamConnect: Duration, upstreamHeader: Duration, upstreamIdle: Duration, hedge: HedgeConfig? = nil,
@@ -79,7 +82,7 @@ public struct Router: Sendable {
 
     public init(config: SluiceConfig) {
         let resolved = config.routes.enumerated().map { index, route in
-            ResolvedRoute(
+            var resolved = ResolvedRoute(
                 name: route.name,
                 index: index,
                 match: route.match,
@@ -91,6 +94,9 @@ public struct Router: Sendable {
                 hedge: route.hedge,
                 rateLimits: route.rateLimits,
                 cache: route.cache?.enabled == true ? route.cache : nil)
+            resolved.websocket = route.websocket
+            resolved.tunnelIdle = route.timeouts.tunnelIdle ?? config.timeouts.tunnelIdle
+            return resolved
         }
         let ordered = zip(resolved, resolved.map(Router.matcher(for:))).sorted { lhs, rhs in
             let (left, right) = (lhs.1.rank, rhs.1.rank)

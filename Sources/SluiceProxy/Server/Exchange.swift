@@ -65,6 +65,10 @@ final class Exchange {
     var upstreamHeadNanos: UInt64?
     /// RateLimit-Policy and RateLimit for the response, from the route's rate limits.
     var limitFields: [(String, String)] = []
+    /// The protocol the client asked to switch to (`websocket`); nil for a plain request.
+    var upgrade: String?
+    /// The backend answered 101: the tunnel starts at the end of that response.
+    var switchedProtocols = false
     /// The W3C trace this request belongs to, for the access log.
     var traceID = ""
     /// What the cache phase found and wants of the response, on a cached route.
@@ -174,7 +178,8 @@ final class Exchange {
     private(set) var firstTryLost = false
 
     /// Idempotent, without a body, fully sent, not hedged yet.
-    var mayHedge: Bool { !hedged && hedgeTimer == nil && isIdempotent && framing == .none && requestEnded }
+    /// Never for an upgrade: two tries would open two tunnels.
+    var mayHedge: Bool { !hedged && hedgeTimer == nil && isIdempotent && framing == .none && requestEnded && upgrade == nil }
 
     func startHedge(_ try: HedgeTry) {
         hedged = true

@@ -67,7 +67,8 @@ enum HeaderRewriting {
         policy: HeaderPolicy,
         requestID: String,
         backendAddress: String,
-        trace: TraceContext? = nil
+        trace: TraceContext? = nil,
+        upgrade: String? = nil
     ) -> HTTPRequestHead {
         // `Connection: host` must not strip the Host that routing used.
         let named = head.headers.contains(name: "connection") ? connectionNamed(head.headers).filter { $0 != "host" } : []
@@ -115,6 +116,11 @@ enum HeaderRewriting {
         if let trace {
             headers.add(name: "traceparent", value: trace.traceparent)
             if let state = trace.state { headers.add(name: "tracestate", value: state) }
+        }
+        if let upgrade {
+            // Hop-by-hop, so dropped above; re-added for the one hop that asks to switch.
+            headers.add(name: "Connection", value: "Upgrade")
+            headers.add(name: "Upgrade", value: upgrade)
         }
         switch framing {
         case .none: break

@@ -178,7 +178,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// pick a backend and start the first try.
     func forward(_ admitted: AdmittedHead, limitFields: [(String, String)]) {
         var cache: CacheRequest?
-        if admitted.route.cache != nil {
+        // A WebSocket handshake is never a cache matter.
+        if admitted.route.cache != nil, !(admitted.route.websocket && Self.webSocketUpgrade(admitted.head, framing: admitted.framing) != nil) {
             switch lookUpCache(admitted, limitFields: limitFields) {
             case .handled: return
             case .forward(let request): cache = request
@@ -205,6 +206,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         cluster.retryBudget.recordRequest(now: now)
 
+        let upgrade = route.websocket ? Self.webSocketUpgrade(head, framing: framing) : nil
         nextExchangeID += 1
         let exchange = Exchange(
             id: nextExchangeID,
@@ -216,7 +218,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             hashKey: hashKey,
             upstreamHead: HeaderRewriting.upstreamHead(
                 from: head, framing: framing, peer: peer, policy: policy, requestID: requestID,
-                backendAddress: cluster.addresses[index], trace: local.trace
+                backendAddress: cluster.addresses[index], trace: local.trace, upgrade: upgrade
             ),
             framing: framing,
             headerPolicy: policy,
@@ -226,6 +228,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         )
         exchange.limitFields = limitFields
         exchange.traceID = local.trace.traceID
+        exchange.upgrade = upgrade
         if let cache {
             exchange.cache = cache
             prepareUpstream(exchange, cache)
@@ -253,9 +256,11 @@ final class ProxyHandler: ChannelDuplexHandler {
         let attempt = exchange.beginTry()
         let pool = exchange.pool
         let backend = exchange.backend
-        let connecting = freshConnection || !pool.hasIdleConnection
+        // An upgrade consumes its connection: never a pooled one, never back to the pool.
+        let fresh = freshConnection || exchange.upgrade != nil
+        let connecting = fresh || !pool.hasIdleConnection
         if connecting { backend.pendingConnects.wrappingIncrement(ordering: .relaxed) }
-        pool.acquire(connectTimeout: TimeAmount(exchange.route.upstreamConnect), fresh: freshConnection) { result in
+        pool.acquire(connectTimeout: TimeAmount(exchange.route.upstreamConnect), fresh: fresh) { result in
             if connecting { backend.pendingConnects.wrappingDecrement(ordering: .relaxed) }
             guard let current = self.exchange, current === exchange, exchange.tries == attempt else {
                 // The client left, or this try was given up, while it connected.
@@ -353,12 +358,14 @@ final class ProxyHandler: ChannelDuplexHandler {
     func receivedResponseHead(_ head: HTTPResponseHead, _ exchange: Exchange) {
         exchange.cancelHedge()  // this try answered first
         exchange.status = Int(head.status.code)
+        if head.status == .switchingProtocols, exchange.upgrade != nil { return relaySwitchingProtocols(head, exchange) }
         if head.status == .switchingProtocols {
             // Sluice never asked for an upgrade; a backend that switches anyway cannot be relayed.
             exchange.upstreamReusable = false
             return fail(exchange, .badGateway, "upstream \(exchange.backendAddress) switched protocols unasked")
         }
-        exchange.upstreamReusable = head.isKeepAlive
+        // A backend that refused an upgrade may still expect one on this connection.
+        exchange.upstreamReusable = head.isKeepAlive && exchange.upgrade == nil
         let now = NIODeadline.now()
         let latency = exchange.tryLatency(at: now)
         exchange.upstreamHeadNanos = latency
@@ -416,6 +423,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: 7: finish
 
     func receivedResponseEnd(_ trailers: HTTPHeaders?, _ exchange: Exchange) {
+        if exchange.switchedProtocols { return startTunnel(exchange) }
         if let cache = exchange.cache {
             if let freshened = cache.answerAfterEnd {
                 endUpstream(of: exchange, reusable: exchange.requestEnded && exchange.upstreamReusable)

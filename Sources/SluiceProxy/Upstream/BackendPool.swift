@@ -98,7 +98,9 @@ final class BackendPool {
                     encoder.automaticallySetFramingHeaders = false
                     try channel.pipeline.syncOperations.addHandlers([
                         HTTPRequestEncoder(configuration: encoder),
-                        ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)),
+                        // Bytes after a 101 (a backend's first WebSocket frames) go on to the tunnel
+                        // when the decoder is removed; nothing else removes it.
+                        ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)),
                         UpstreamHandler(),
                     ])
                 }

@@ -1,0 +1,136 @@
+import NIOCore
+
+/// An upgraded connection (WebSocket) relayed byte for byte between the client and the backend
+/// once both sides agreed to switch protocols: each direction reads only while the other side
+/// can take more (backpressure), and the tunnel ends when either side closes or when no byte
+/// has moved for `idleTimeout`. Both channels are on one event loop, so nothing here locks.
+final class Tunnel {
+    let client: TunnelHalf
+    let upstream: TunnelHalf
+    private let idle: DeadlineTimer
+    private let idleTimeout: TimeAmount
+    private var ended = false
+    /// Called once, with why the tunnel ended (nil: a side closed normally).
+    var onEnd: ((Tunnel, String?) -> Void)?
+
+    init(eventLoop: any EventLoop, idleTimeout: TimeAmount) {
+        client = TunnelHalf()
+        upstream = TunnelHalf()
+        self.idleTimeout = idleTimeout
+        idle = DeadlineTimer(eventLoop: eventLoop, step: idleTimeout)
+        client.tunnel = self
+        upstream.tunnel = self
+        client.partner = upstream
+        upstream.partner = client
+        idle.onExpiry = { [weak self] in self?.end("tunnel idle timeout") }
+    }
+
+    /// Bytes the client sent through the tunnel, and the backend.
+    var bytesFromClient: Int { client.bytesRead }
+    var bytesFromUpstream: Int { upstream.bytesRead }
+
+    /// Both halves are in their pipelines: start reading and the idle clock.
+    func start() {
+        idle.set(after: idleTimeout)
+        client.startReading()
+        upstream.startReading()
+    }
+
+    func activity() { idle.set(after: idleTimeout) }
+
+    func end(_ reason: String?) {
+        guard !ended else { return }
+        ended = true
+        idle.cancel()
+        client.closeAfterFlush()
+        upstream.closeAfterFlush()
+        onEnd?(self, reason)
+        onEnd = nil
+        // The halves kept the tunnel alive; now it may go.
+        client.tunnel = nil
+        upstream.tunnel = nil
+    }
+}
+
+/// One side of a `Tunnel`, last in its channel's pipeline.
+final class TunnelHalf: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Strong: the pipelines hold the halves and the halves the tunnel, until it ends.
+    var tunnel: Tunnel?
+    weak var partner: TunnelHalf?
+    private var context: ChannelHandlerContext?
+    /// A read the channel asked for while the partner could not take more.
+    private var readHeld = false
+    private(set) var bytesRead = 0
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = unwrapInboundIn(data)
+        bytesRead += bytes.readableBytes
+        tunnel?.activity()
+        partner?.write(bytes)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        partner?.flush()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // This side can take more again: the other side may read.
+        if context.channel.isWritable { partner?.resumeReading() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        tunnel?.end(nil)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        tunnel?.end("\(error)")
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // A half-closed side (EOF) will send nothing more; WebSocket has its own close
+        // handshake, so the tunnel ends rather than idling half open.
+        if case ChannelEvent.inputClosed = event as? ChannelEvent ?? .outputClosed { tunnel?.end(nil) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if partner?.isWritable ?? true {
+            context.read()
+        } else {
+            readHeld = true
+        }
+    }
+
+    func startReading() { context?.read() }
+
+    func resumeReading() {
+        guard readHeld, let context else { return }
+        readHeld = false
+        context.read()
+    }
+
+    func write(_ bytes: ByteBuffer) {
+        context?.write(wrapOutboundOut(bytes), promise: nil)
+    }
+
+    func flush() { context?.flush() }
+
+    func closeAfterFlush() {
+        guard let context else { return }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+}

@@ -55,13 +55,13 @@ public enum ConfigSchema {
     static let log = ["level", "format"]
     static let reload = ["watch", "watch_interval", "drain_timeout"]
     static let timeouts = [
-        "client_header", "client_idle", "client_body", "client_send", "upstream_connect", "upstream_header", "upstream_idle", "drain", "tunnel_idle",
+        "client_header", "client_idle", "client_body", "client_send", "upstream_connect", "upstream_header", "upstream_idle", "drain", "tunnel_idle", "stream",
     ]
     static let headers = ["trusted_proxies", "request_id", "via"]
     static let accessLog = ["enabled", "format"]
     /// Routes may override only what concerns one request to one upstream.
     static let routeLimits = ["max_body_bytes"]
-    static let routeTimeouts = ["upstream_connect", "upstream_header", "upstream_idle", "tunnel_idle"]
+    static let routeTimeouts = ["upstream_connect", "upstream_header", "upstream_idle", "tunnel_idle", "stream"]
 
     /// All key paths, `[]` marking a list element: `listeners[].port`,
     /// `routes[].timeouts.upstream_idle`, `clusters[].backends[].weight`.

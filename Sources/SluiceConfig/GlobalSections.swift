@@ -103,6 +103,7 @@ extension ConfigReader {
         timeouts.upstreamIdle = value(fields, "upstream_idle", .duration).or(timeouts.upstreamIdle)
         timeouts.drain = value(fields, "drain", .duration).or(timeouts.drain)
         timeouts.tunnelIdle = value(fields, "tunnel_idle", .duration).or(timeouts.tunnelIdle)
+        timeouts.stream = value(fields, "stream", .durationOrZero).or(timeouts.stream)
         return timeouts
     }
 

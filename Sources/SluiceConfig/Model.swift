@@ -207,6 +207,10 @@ public struct Timeouts: Sendable, Equatable {
     /// Key `tunnel_idle`: an upgraded connection (WebSocket) with no byte either way for this
     /// long is closed, default 1h (as HAProxy's `timeout tunnel` is usually set).
     public var tunnelIdle: Duration = .seconds(3600)
+    /// Key `stream`: the longest a response may take in all, from the request to its last
+    /// byte, default 0 = no limit (a long poll or an event stream then lives while bytes keep
+    /// coming within upstream_idle). Past it the response is cut: the client reconnects.
+    public var stream: Duration = .zero
 
     public init(
         clientHeader: Duration = .seconds(10),
@@ -235,6 +239,7 @@ public struct RouteTimeouts: Sendable, Equatable {
     public var upstreamHeader: Duration?
     public var upstreamIdle: Duration?
     public var tunnelIdle: Duration?
+    public var stream: Duration?
 
     public init(upstreamConnect: Duration? = nil, upstreamHeader: Duration? = nil, upstreamIdle: Duration? = nil) {
         self.upstreamConnect = upstreamConnect

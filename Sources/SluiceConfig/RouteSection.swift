@@ -30,6 +30,7 @@ extension ConfigReader {
                 timeouts.upstreamHeader = value(section, "upstream_header", .duration).value
                 timeouts.upstreamIdle = value(section, "upstream_idle", .duration).value
                 timeouts.tunnelIdle = value(section, "tunnel_idle", .duration).value
+                timeouts.stream = value(section, "stream", .durationOrZero).value
             }
             var route = RouteConfig(name: name, match: match, cluster: cluster.value ?? "", limits: limits,
                                     timeouts: timeouts, hedge: readHedge(fields))

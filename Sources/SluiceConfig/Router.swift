@@ -18,6 +18,8 @@ public struct ResolvedRoute: Sendable, Equatable {
     /// Whether WebSocket upgrades are relayed, and how long a quiet tunnel lives.
     public var websocket = true
     public var tunnelIdle: Duration = .seconds(3600)
+    /// The longest a response may take in all; zero = no limit.
+    public var stream: Duration = .zero
 
     public init(name: String, index: Int, match: RouteMatch, cluster: String, maxBodyBytes: Int,
                 upstreamConnect: Duration, upstreamHeader: Duration, upstreamIdle: Duration, hedge: HedgeConfig? = nil,
@@ -96,6 +98,7 @@ public struct Router: Sendable {
                 cache: route.cache?.enabled == true ? route.cache : nil)
             resolved.websocket = route.websocket
             resolved.tunnelIdle = route.timeouts.tunnelIdle ?? config.timeouts.tunnelIdle
+            resolved.stream = route.timeouts.stream ?? config.timeouts.stream
             return resolved
         }
         let ordered = zip(resolved, resolved.map(Router.matcher(for:))).sorted { lhs, rhs in

@@ -33,14 +33,22 @@ async def server():
         await asyncio.sleep(600)  # the test kills it long before
 
 
+def step(name):
+    print(f"step: {name}", file=sys.stderr, flush=True)
+
+
 async def client(url):
     async with connect(url, max_size=None, open_timeout=20) as ws:
+        step("connected")
         assert await asyncio.wait_for(ws.recv(), 20) == "hello", "no greeting"
+        step("greeted")
         await ws.send("small")
         assert await asyncio.wait_for(ws.recv(), 20) == "small", "small echo"
+        step("small")
         big = os.urandom(4 * 1024 * 1024)
         await ws.send(big)
         assert await asyncio.wait_for(ws.recv(), 60) == big, "4 MiB echo"
+        step("big")
         # One message in three frames: the server sees one message and echoes it whole.
         await ws.send(["frag-one ", "frag-two ", "frag-three"])
         assert await asyncio.wait_for(ws.recv(), 20) == "frag-one frag-two frag-three", "fragmented echo"

@@ -69,6 +69,8 @@ final class Exchange {
     var upgrade: String?
     /// The backend answered 101: the tunnel starts at the end of that response.
     var switchedProtocols = false
+    /// Runs the route's `timeouts.stream` when it has one.
+    var streamTimer: Scheduled<Void>?
     /// The W3C trace this request belongs to, for the access log.
     var traceID = ""
     /// What the cache phase found and wants of the response, on a cached route.

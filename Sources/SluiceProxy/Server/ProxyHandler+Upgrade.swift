@@ -55,6 +55,7 @@ extension ProxyHandler {
             exchange.releaseInFlight()
             record(exchange, status: 101, error: reason)
         }
+        exchange.streamTimer?.cancel()  // a tunnel is bounded by tunnel_idle instead
         self.exchange = nil
         connection.idleTimer.cancel()
         connection.handler.delegate = nil

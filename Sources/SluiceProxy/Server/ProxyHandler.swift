@@ -238,6 +238,12 @@ final class ProxyHandler: ChannelDuplexHandler {
         if hasBody, head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
             context?.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
+        if route.stream > .zero, let loop = context?.eventLoop {
+            exchange.streamTimer = loop.assumeIsolated().scheduleTask(in: TimeAmount(route.stream)) { [weak self] in
+                guard let self, self.exchange === exchange else { return }
+                self.fail(exchange, .gatewayTimeout, "stream timeout after \(route.stream) on route \(route.name)")
+            }
+        }
         // Nothing more is read from the client until the upstream can take it.
         pauseReads()
         startTry(exchange)
@@ -451,6 +457,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// in-flight slot, and the connection (back to its pool only when `reusable`).
     func endUpstream(of exchange: Exchange, reusable: Bool = false) {
         upstreamTimer?.clear()
+        exchange.streamTimer?.cancel()
         exchange.cancelHedge()
         exchange.releaseInFlight()
         if exchange.cache != nil { cacheExchangeEnded(exchange) }

@@ -65,6 +65,7 @@ final class TunnelHalf: ChannelDuplexHandler, RemovableChannelHandler {
     /// A read the channel asked for while the partner could not take more.
     private var readHeld = false
     private(set) var bytesRead = 0
+    private var flushPending = false
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
@@ -76,9 +77,20 @@ final class TunnelHalf: ChannelDuplexHandler, RemovableChannelHandler {
         bytesRead += bytes.readableBytes
         tunnel?.activity()
         partner?.write(bytes)
+        // Bytes can come outside a read cycle (a removed HTTP decoder hands on what followed
+        // the 101 a tick later), with no channelReadComplete after them: flush once the loop
+        // is done with this turn, unless a read-complete flushes first.
+        if !flushPending {
+            flushPending = true
+            context.eventLoop.assumeIsolated().execute { [self] in
+                if flushPending { partner?.flush() }
+                flushPending = false
+            }
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        flushPending = false
         partner?.flush()
     }
 

@@ -77,6 +77,20 @@ enum RawClient {
         return Result(text: collector.text, closedByServer: closed)
     }
 
+    /// A connection whose every received byte lands in the collector, for tests that write
+    /// and read as they go.
+    static func open(port: Int, group: any EventLoopGroup) async throws -> (any Channel, Collector) {
+        let collector = Collector()
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(CollectHandler(collector: collector))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        return (channel, collector)
+    }
+
     final class Collector: Sendable {
         private let state = NIOLockedValueBox((bytes: [UInt8](), closed: false))
         var text: String { String(decoding: state.withLockedValue { $0.bytes }, as: UTF8.self) }

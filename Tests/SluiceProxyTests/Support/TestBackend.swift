@@ -29,6 +29,8 @@ final class TestBackend: Sendable {
     private let streamed = ManagedAtomic(0)
     private let lastHead = NIOLockedValueBox<HTTPRequestHead?>(nil)
     private let children = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+    /// Open `/events` streams: each takes the next event (nil ends the stream).
+    private let eventStreams = NIOLockedValueBox<[@Sendable (String?) -> Void]>([])
 
     var port: Int { channel.localAddress!.port! }
     var address: String { "127.0.0.1:\(port)" }
@@ -48,6 +50,18 @@ final class TestBackend: Sendable {
     }
 
     /// Answers every held `/hello`, and from now on answers at once.
+    /// Sends `data: TEXT` to every open `/events` stream, flushed at once; nil ends them.
+    func sendEvent(_ text: String?) {
+        for stream in eventStreams.withLockedValue({ $0 }) { stream(text) }
+        if text == nil { eventStreams.withLockedValue { $0 = [] } }
+    }
+
+    var openEventStreams: Int { eventStreams.withLockedValue { $0.count } }
+
+    fileprivate func addEventStream(_ stream: @escaping @Sendable (String?) -> Void) {
+        eventStreams.withLockedValue { $0.append(stream) }
+    }
+
     func release() {
         let held = gate.withLockedValue { held in defer { held = nil }; return held ?? [] }
         for answer in held { answer() }
@@ -214,6 +228,20 @@ private final class BackendHandler: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         case "/reset":
             context.close(promise: nil)
+        case "/events":
+            // Server-sent events, one per `sendEvent`, so a test sees each arrive before the next exists.
+            writeHead(context, .ok, ["content-type": "text/event-stream", "transfer-encoding": "chunked", "cache-control": "no-cache"])
+            context.flush()
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let loop = context.eventLoop
+            backend.addEventStream { text in
+                loop.execute {
+                    let (handler, context) = bound.value
+                    guard let text else { return context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil) }
+                    let event = context.channel.allocator.buffer(string: "data: \(text)\n\n")
+                    context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(event))), promise: nil)
+                }
+            }
         default:
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let loop = context.eventLoop

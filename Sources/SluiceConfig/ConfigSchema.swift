@@ -6,7 +6,9 @@ public enum ConfigSchema {
         "event_loops", "listeners", "clusters", "routes", "limits", "timeouts", "headers", "access_log", "rate_limits", "jwt",
         "regions", "access", "admin", "log", "reload", "user", "cache",
     ]
-    static let listener = ["name", "address", "port", "tls", "https_redirect"]
+    static let listener = ["name", "address", "port", "tls", "https_redirect", "forward_proxy"]
+    static let forwardProxy = ["allow_clients", "allow_hosts", "allow_ports", "allow_private", "users"]
+    static let forwardProxyUser = ["name", "password"]
     static let listenerTLS = ["certificates", "min_version", "ciphers", "alpn", "reload_interval", "hsts"]
     static let tlsCertificate = ["cert", "key", "server_names"]
     static let hsts = ["max_age", "include_subdomains", "preload"]
@@ -73,6 +75,8 @@ public enum ConfigSchema {
             + under("listeners[].tls.certificates[]", tlsCertificate)
             + under("listeners[].tls.hsts", hsts)
             + under("listeners[].https_redirect", httpsRedirect)
+            + under("listeners[].forward_proxy", forwardProxy)
+            + under("listeners[].forward_proxy.users[]", forwardProxyUser)
             + under("clusters[]", cluster)
             + under("clusters[].hash", hash)
             + under("clusters[].backends[]", backend)

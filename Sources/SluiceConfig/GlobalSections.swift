@@ -61,6 +61,11 @@ extension ConfigReader {
             var listener = ListenerConfig(name: name, address: address.or(defaults.address), port: port.or(defaults.port))
             listener.tls = readListenerTLS(fields)
             listener.httpsRedirect = readHTTPSRedirect(fields)
+            listener.forwardProxy = readForwardProxy(fields)
+            if listener.forwardProxy != nil, listener.httpsRedirect != nil {
+                report("a forward proxy listener cannot also redirect to HTTPS",
+                       at: path.key("https_redirect"), line: fields.node("https_redirect")?.line ?? fields.line)
+            }
             if listener.tls != nil, listener.httpsRedirect != nil {
                 report("a listener with tls cannot also redirect to HTTPS: put https_redirect on a plain listener",
                        at: path.key("https_redirect"), line: fields.node("https_redirect")?.line ?? fields.line)

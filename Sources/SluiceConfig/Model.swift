@@ -65,6 +65,9 @@ public struct ListenerConfig: Sendable, Equatable {
     /// Key `https_redirect`: nil (absent) = requests are proxied; set = every request is
     /// redirected to HTTPS (only on a listener without `tls`).
     public var httpsRedirect: HTTPSRedirectConfig?
+    /// Key `forward_proxy`: nil (absent) = a reverse proxy by the routes; set = a forward
+    /// proxy, routes unused.
+    public var forwardProxy: ForwardProxyConfig?
 
     public init(name: String = "listener-0", address: String = "0.0.0.0", port: Int = 8080,
                 tls: ListenerTLSConfig? = nil, httpsRedirect: HTTPSRedirectConfig? = nil) {

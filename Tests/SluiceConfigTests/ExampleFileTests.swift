@@ -13,7 +13,8 @@ import Testing
 
     @Test func loadsWithoutIssues() throws {
         let config = try ConfigLoader.load(path: Self.path, environment: [:])
-        #expect(config.listeners.count == 3)
+        #expect(config.listeners.count == 4)
+        #expect(config.listeners[3].forwardProxy?.allowPorts == ForwardProxyConfig().allowPorts)
         #expect(config.listeners[1].tls?.certificates.first?.certFile == "/etc/sluice/tls/example.pem")
         #expect(config.listeners[2].httpsRedirect == HTTPSRedirectConfig(port: 8443))
         #expect(config.clusters.count == 2)

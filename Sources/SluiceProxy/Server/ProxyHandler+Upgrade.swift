@@ -69,11 +69,7 @@ extension ProxyHandler {
             upstream.removeHandler(connection.handler, promise: nil)
             upstream.removeHandler(try upstream.handler(type: HTTPRequestEncoder.self), promise: nil)
             upstream.removeHandler(try upstream.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
-            if let hsts = try? client.handler(type: HSTSHandler.self) { client.removeHandler(hsts, promise: nil) }
-            client.removeHandler(clientTimeouts, promise: nil)
-            client.removeHandler(try client.handler(type: HTTPResponseEncoder.self), promise: nil)
-            client.removeHandler(try client.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
-            client.removeHandler(self, promise: nil)
+            try client.removeClientHTTPHandlers(timeouts: clientTimeouts, last: self)
         } catch {
             tunnel.end("cannot start the tunnel: \(error)")
             connection.close()

@@ -360,6 +360,11 @@ public final class ProxyServer: Sendable {
             withDecoderLimitConfiguration: decoderLimits
         )
         if let hsts = settings.hsts { try sync.addHandler(HSTSHandler(value: hsts)) }
+        if let forward = settings.forwardProxy {
+            return try sync.addHandler(ForwardProxyHandler(config: forward, runtime: runtime,
+                                                           peer: ClientPeer(ip: ip, isTrusted: false, address: address),
+                                                           clientTimeouts: clientTimeouts))
+        }
         try sync.addHandler(ProxyHandler(
             runtime: runtime,
             loop: runtime.loopState(for: channel.eventLoop),

@@ -8,10 +8,14 @@ final class ListenerSettings: Sendable {
     /// The Strict-Transport-Security value, on TLS listeners that set `hsts`.
     let hsts: String?
     let httpsRedirect: HTTPSRedirectConfig?
+    /// Set on a forward-proxy listener.
+    let forwardProxy: ForwardProxyConfig?
 
     var scheme: String { tls == nil ? "http" : "https" }
 
-    init(tls: TLSTerminator? = nil, hsts: String? = nil, httpsRedirect: HTTPSRedirectConfig? = nil) {
+    init(tls: TLSTerminator? = nil, hsts: String? = nil, httpsRedirect: HTTPSRedirectConfig? = nil,
+         forwardProxy: ForwardProxyConfig? = nil) {
+        self.forwardProxy = forwardProxy
         self.tls = tls
         self.hsts = hsts
         self.httpsRedirect = httpsRedirect
@@ -23,10 +27,11 @@ final class ListenerSettings: Sendable {
     /// `index` is the listener's position in the config, for error key paths.
     static func make(_ listener: ListenerConfig, index: Int) throws -> ListenerSettings {
         guard let tls = listener.tls else {
-            return listener.httpsRedirect == nil ? .plain : ListenerSettings(httpsRedirect: listener.httpsRedirect)
+            if listener.httpsRedirect == nil, listener.forwardProxy == nil { return .plain }
+            return ListenerSettings(httpsRedirect: listener.httpsRedirect, forwardProxy: listener.forwardProxy)
         }
         let terminator = try TLSTerminator(tls, path: "listeners[\(index)].tls")
         // max-age=0 is sent too: it is how a site tells browsers to forget its HSTS policy.
-        return ListenerSettings(tls: terminator, hsts: tls.hsts?.headerValue)
+        return ListenerSettings(tls: terminator, hsts: tls.hsts?.headerValue, forwardProxy: listener.forwardProxy)
     }
 }

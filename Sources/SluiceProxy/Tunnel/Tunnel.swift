@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHTTP1
 
 /// An upgraded connection (WebSocket) relayed byte for byte between the client and the backend
 /// once both sides agreed to switch protocols: each direction reads only while the other side
@@ -66,6 +67,8 @@ final class TunnelHalf: ChannelDuplexHandler, RemovableChannelHandler {
     private var readHeld = false
     private(set) var bytesRead = 0
     private var flushPending = false
+    /// Sees the first bytes read (a forward proxy reads the origin's status line off them).
+    var onFirstRead: ((ByteBuffer) -> Void)?
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
@@ -74,6 +77,10 @@ final class TunnelHalf: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data)
+        if bytesRead == 0, let onFirstRead {
+            onFirstRead(bytes)
+            self.onFirstRead = nil
+        }
         bytesRead += bytes.readableBytes
         tunnel?.activity()
         partner?.write(bytes)
@@ -144,5 +151,17 @@ final class TunnelHalf: ChannelDuplexHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
             channel.close(promise: nil)
         }
+    }
+}
+
+extension ChannelPipeline.SynchronousOperations {
+    /// A client connection that became a tunnel stops speaking HTTP: its HTTP handlers go,
+    /// `last` (the handler that made the tunnel) after them.
+    func removeClientHTTPHandlers(timeouts: ClientTimeoutHandler, last: any RemovableChannelHandler) throws {
+        if let hsts = try? handler(type: HSTSHandler.self) { removeHandler(hsts, promise: nil) }
+        removeHandler(timeouts, promise: nil)
+        removeHandler(try handler(type: HTTPResponseEncoder.self), promise: nil)
+        removeHandler(try handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
+        removeHandler(last, promise: nil)
     }
 }

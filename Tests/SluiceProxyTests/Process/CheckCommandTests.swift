@@ -32,7 +32,7 @@ import Testing
         let result = try await SluiceProcess.check(configPath: path, environment: ["SLUICE_TLS_DIR": certs.directory])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.hasPrefix("\(path): ok ("), "stdout: \(result.stdout)")
-        #expect(result.stdout == "\(path): ok (3 listeners, 2 clusters, 3 routes)\n")
+        #expect(result.stdout == "\(path): ok (4 listeners, 2 clusters, 3 routes)\n")
         // Without the files, check names the key and the file.
         let missing = try await SluiceProcess.check(configPath: path, environment: ["SLUICE_TLS_DIR": certs.directory + "/none"])
         #expect(missing.status == 1)

@@ -61,14 +61,7 @@ enum RawClient {
         deadline: TimeAmount = .seconds(10),
         group: any EventLoopGroup
     ) async throws -> Result {
-        let collector = Collector()
-        let channel = try await ClientBootstrap(group: group)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(CollectHandler(collector: collector))
-                }
-            }
-            .connect(host: "127.0.0.1", port: port).get()
+        let (channel, collector) = try await open(port: port, group: group)
         for (index, chunk) in chunks.enumerated() {
             if index > 0, pauseBetween > .zero { try await Task.sleep(nanoseconds: UInt64(pauseBetween.nanoseconds)) }
             try? await channel.writeAndFlush(channel.allocator.buffer(string: chunk))

@@ -1,5 +1,7 @@
-/// TLS termination on a listener (`listeners[].tls`) and the plain-HTTP redirect to HTTPS
-/// (`listeners[].https_redirect`).
+// Listener modes beyond plain HTTP (TLS termination, the redirect to HTTPS, the forward
+// proxy) and HTTPS to upstreams (`clusters[].tls`).
+
+/// TLS termination on a listener (`listeners[].tls`).
 public struct ListenerTLSConfig: Sendable, Equatable {
     /// Mozilla's "intermediate" TLS 1.2 suites (forward secret AEAD only) in OpenSSL names;
     /// BoringSSL fixes the TLS 1.3 suites itself. Its DHE suites are left out: BoringSSL has none.
@@ -98,4 +100,37 @@ public struct ClusterTLSConfig: Sendable, Equatable {
     public var minVersion: TLSMinimumVersion = .tls12
 
     public init() {}
+}
+
+/// A listener in forward-proxy mode (`listeners[].forward_proxy`): `CONNECT host:port`
+/// tunnels and absolute-form `GET http://…` requests, for clients and destinations the lists
+/// allow. Deny by default: with empty lists nothing passes.
+public struct ForwardProxyConfig: Sendable, Equatable {
+    /// Key `allow_clients`: CIDRs of the clients that may use the proxy; default none.
+    public var allowClients: [CIDR] = []
+    /// Key `allow_hosts`: destination hosts, exact (`api.example.com`, `203.0.113.7`),
+    /// `*.example.com` (subdomains), or `*` (any host); default none.
+    public var allowHosts: [String] = []
+    /// Key `allow_ports`, default [80, 443].
+    public var allowPorts: [Int] = [80, 443]
+    /// Key `allow_private`: CIDRs inside the loopback, private, link-local and other
+    /// non-public ranges that destinations may still be in; default none (SSRF defence: a
+    /// name that resolves into those ranges is refused).
+    public var allowPrivate: [CIDR] = []
+    /// Key `users`: `Proxy-Authorization: Basic` credentials; default none = no authentication.
+    public var users: [ForwardProxyUser] = []
+
+    public init() {}
+}
+
+public struct ForwardProxyUser: Sendable, Equatable {
+    /// Key `name`.
+    public var name: String
+    /// Key `password`; use `${VAR}` to keep it out of the file.
+    public var password: String
+
+    public init(name: String, password: String) {
+        self.name = name
+        self.password = password
+    }
 }

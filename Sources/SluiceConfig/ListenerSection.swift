@@ -1,4 +1,4 @@
-/// `listeners[].tls` and `listeners[].https_redirect`.
+/// `listeners[].tls`, `https_redirect` and `forward_proxy`, and `clusters[].tls`.
 extension ConfigReader {
     func readListenerTLS(_ listener: Fields) -> ListenerTLSConfig? {
         guard let fields = section(listener, "tls", ConfigSchema.listenerTLS) else { return nil }
@@ -71,6 +71,37 @@ extension ConfigReader {
             report("client_cert and client_key go together: \(missing) is missing", at: fields.path, line: fields.line)
         }
         return tls
+    }
+
+    func readForwardProxy(_ listener: Fields) -> ForwardProxyConfig? {
+        guard let fields = section(listener, "forward_proxy", ConfigSchema.forwardProxy) else { return nil }
+        var proxy = ForwardProxyConfig()
+        proxy.allowClients = (items(fields, "allow_clients") ?? []).compactMap { convert($0.node, at: $0.path, as: .cidr).value }
+        proxy.allowPrivate = (items(fields, "allow_private") ?? []).compactMap { convert($0.node, at: $0.path, as: .cidr).value }
+        if let hosts = items(fields, "allow_hosts") {
+            proxy.allowHosts = hosts.compactMap { item, path in
+                convert(item, at: path, as: Conversion<String>.nonEmptyString.checked { text, _ in
+                    let bare = text.hasPrefix("*.") ? String(text.dropFirst(2)) : text
+                    if text == "*" || CIDR.parseAddress(text) != nil { return nil }
+                    if case .failure = Conversion<String>.serverName.convert(bare) {
+                        return "expected a host (example.com), *.example.com, an IP address or *, got \"\(text)\""
+                    }
+                    return nil
+                }).value?.lowercased()
+            }
+        }
+        if let ports = items(fields, "allow_ports") {
+            proxy.allowPorts = ports.compactMap { convert($0.node, at: $0.path, as: .integer(in: 1...65535)).value }
+        }
+        for (item, path) in items(fields, "users") ?? [] {
+            guard let user = self.fields(item, at: path, allowed: ConfigSchema.forwardProxyUser) else { continue }
+            let name = required(user, "name", Conversion<String>.nonEmptyString.checked { text, _ in
+                text.contains(":") ? "a user name cannot contain \":\" (Basic credentials are name:password)" : nil
+            }).value
+            let password = required(user, "password", .nonEmptyString).value
+            if let name, let password { proxy.users.append(ForwardProxyUser(name: name, password: password)) }
+        }
+        return proxy
     }
 
     /// `file` relative to the config file's folder unless absolute. The file is read when the

@@ -16,11 +16,12 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need[@]}"
 fi
-# The WebSocket tests use a real client and server: the `websockets` package from PyPI.
+# Real peers from PyPI: `websockets` (WebSocket client and server) and `h2` (raw HTTP/2
+# frames for the rapid-reset test).
 command -v python3 >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3 python3-pip; }
-python3 -c 'import websockets.asyncio.client' 2>/dev/null \
-  || python3 -m pip install -q "websockets>=13" 2>/dev/null \
-  || python3 -m pip install -q --break-system-packages "websockets>=13"
+python3 -c 'import websockets.asyncio.client, h2.connection' 2>/dev/null \
+  || python3 -m pip install -q "websockets>=13" "h2>=4" 2>/dev/null \
+  || python3 -m pip install -q --break-system-packages "websockets>=13" "h2>=4"
 
 # The subprocess tests (drain on SIGTERM, `sluice check`, streaming memory) run this binary.
 swift build --product sluice

@@ -6,7 +6,8 @@ public enum ConfigSchema {
         "event_loops", "listeners", "clusters", "routes", "limits", "timeouts", "headers", "access_log", "rate_limits", "jwt",
         "regions", "access", "admin", "log", "reload", "user", "cache",
     ]
-    static let listener = ["name", "address", "port", "tls", "https_redirect", "forward_proxy"]
+    static let listener = ["name", "address", "port", "tls", "https_redirect", "forward_proxy", "http2"]
+    static let http2 = ["enabled", "max_concurrent_streams", "max_header_list_size", "max_resets", "reset_window"]
     static let forwardProxy = ["allow_clients", "allow_hosts", "allow_ports", "allow_private", "users"]
     static let forwardProxyUser = ["name", "password"]
     static let listenerTLS = ["certificates", "min_version", "ciphers", "alpn", "reload_interval", "hsts"]
@@ -76,6 +77,7 @@ public enum ConfigSchema {
             + under("listeners[].tls.hsts", hsts)
             + under("listeners[].https_redirect", httpsRedirect)
             + under("listeners[].forward_proxy", forwardProxy)
+            + under("listeners[].http2", http2)
             + under("listeners[].forward_proxy.users[]", forwardProxyUser)
             + under("clusters[]", cluster)
             + under("clusters[].hash", hash)

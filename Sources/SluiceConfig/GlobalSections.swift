@@ -62,6 +62,10 @@ extension ConfigReader {
             listener.tls = readListenerTLS(fields)
             listener.httpsRedirect = readHTTPSRedirect(fields)
             listener.forwardProxy = readForwardProxy(fields)
+            listener.http2 = readHTTP2(fields)
+            if listener.http2.enabled, listener.forwardProxy != nil {
+                report("a forward proxy listener speaks HTTP/1.1 only", at: path.key("http2"), line: fields.node("http2")?.line ?? fields.line)
+            }
             if listener.forwardProxy != nil, listener.httpsRedirect != nil {
                 report("a forward proxy listener cannot also redirect to HTTPS",
                        at: path.key("https_redirect"), line: fields.node("https_redirect")?.line ?? fields.line)

@@ -134,3 +134,21 @@ public struct ForwardProxyUser: Sendable, Equatable {
         self.password = password
     }
 }
+
+/// HTTP/2 from clients (`listeners[].http2`): over TLS by ALPN `h2`, and on a plain listener
+/// as h2c with prior knowledge (a connection that opens with the HTTP/2 preface; others stay
+/// HTTP/1.1). Streams go through the same routes and phases as HTTP/1.1 requests.
+public struct HTTP2Config: Sendable, Equatable {
+    /// Key `enabled`, default false.
+    public var enabled = false
+    /// Key `max_concurrent_streams`, default 100 (SETTINGS_MAX_CONCURRENT_STREAMS).
+    public var maxConcurrentStreams = 100
+    /// Key `max_header_list_size`, default 16KiB (SETTINGS_MAX_HEADER_LIST_SIZE).
+    public var maxHeaderListSize = 16 * 1024
+    /// Keys `max_resets` and `reset_window`: more stream resets than this within the window
+    /// is the rapid-reset attack (CVE-2023-44487): GOAWAY and close. Default 200 per 30s.
+    public var maxResets = 200
+    public var resetWindow: Duration = .seconds(30)
+
+    public init() {}
+}

@@ -73,6 +73,17 @@ extension ConfigReader {
         return tls
     }
 
+    func readHTTP2(_ listener: Fields) -> HTTP2Config {
+        var http2 = HTTP2Config()
+        guard let fields = section(listener, "http2", ConfigSchema.http2) else { return http2 }
+        http2.enabled = value(fields, "enabled", .boolean).or(http2.enabled)
+        http2.maxConcurrentStreams = value(fields, "max_concurrent_streams", .integer(in: 1...Int(Int32.max))).or(http2.maxConcurrentStreams)
+        http2.maxHeaderListSize = value(fields, "max_header_list_size", .byteSize(atLeast: 1024)).or(http2.maxHeaderListSize)
+        http2.maxResets = value(fields, "max_resets", .integer(in: 1...Int(Int32.max))).or(http2.maxResets)
+        http2.resetWindow = value(fields, "reset_window", .duration).or(http2.resetWindow)
+        return http2
+    }
+
     func readForwardProxy(_ listener: Fields) -> ForwardProxyConfig? {
         guard let fields = section(listener, "forward_proxy", ConfigSchema.forwardProxy) else { return nil }
         var proxy = ForwardProxyConfig()

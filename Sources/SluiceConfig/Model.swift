@@ -68,6 +68,8 @@ public struct ListenerConfig: Sendable, Equatable {
     /// Key `forward_proxy`: nil (absent) = a reverse proxy by the routes; set = a forward
     /// proxy, routes unused.
     public var forwardProxy: ForwardProxyConfig?
+    /// Key `http2`.
+    public var http2 = HTTP2Config()
 
     public init(name: String = "listener-0", address: String = "0.0.0.0", port: Int = 8080,
                 tls: ListenerTLSConfig? = nil, httpsRedirect: HTTPSRedirectConfig? = nil) {

@@ -6,6 +6,7 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NIOTLS
 import Prometheus
 import SluiceConfig
 
@@ -334,43 +335,22 @@ public final class ProxyServer: Sendable {
             snapshot.config.headers.trustedProxies.contains { $0.contains(address) }
         } ?? false
 
-        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
-        decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
-        decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
-        // One over the limit so that RequestValidation answers the count itself with a clear reason.
-        decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount + 1
-
         runtime.loopState(for: channel.eventLoop).track(client: channel, listener: listenerID)
+        let peer = ClientPeer(ip: ip, isTrusted: trusted, address: address, scheme: settings.scheme, httpsRedirect: settings.httpsRedirect)
+        let connection = ClientConnection(runtime: runtime, snapshot: snapshot, settings: settings, peer: peer)
         let sync = channel.pipeline.syncOperations
         if let tls = settings.tls { try sync.addHandler(NIOSSLServerHandler(context: tls.context)) }
-        let clientTimeouts = ClientTimeoutHandler(
-            headerTimeout: TimeAmount(snapshot.config.timeouts.clientHeader),
-            idleTimeout: TimeAmount(snapshot.config.timeouts.clientIdle),
-            bodyTimeout: TimeAmount(snapshot.config.timeouts.clientBody),
-            logger: runtime.logger
-        )
-        try sync.addHandler(clientTimeouts)
-        // No outbound header validation: every forwarded field was parsed by llhttp and every
-        // field Sluice adds is validated when the config is loaded.
-        try sync.configureHTTPServerPipeline(
-            withPipeliningAssistance: false,
-            withErrorHandling: false,
-            withOutboundHeaderValidation: false,
-            withEncoderConfiguration: .init(),
-            withDecoderLimitConfiguration: decoderLimits
-        )
-        if let hsts = settings.hsts { try sync.addHandler(HSTSHandler(value: hsts)) }
-        if let forward = settings.forwardProxy {
-            return try sync.addHandler(ForwardProxyHandler(config: forward, runtime: runtime,
-                                                           peer: ClientPeer(ip: ip, isTrusted: false, address: address),
-                                                           clientTimeouts: clientTimeouts))
+        guard settings.http2.enabled else { return try connection.configureHTTP1(channel) }
+        if settings.tls != nil {
+            try sync.addHandler(ApplicationProtocolNegotiationHandler { result, channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if case .negotiated("h2") = result { try connection.configureHTTP2(channel) } else { try connection.configureHTTP1(channel) }
+                }
+            })
+        } else {
+            try sync.addHandler(H2CPrefaceSniffer { isHTTP2, channel in
+                if isHTTP2 { try connection.configureHTTP2(channel) } else { try connection.configureHTTP1(channel) }
+            })
         }
-        try sync.addHandler(ProxyHandler(
-            runtime: runtime,
-            loop: runtime.loopState(for: channel.eventLoop),
-            peer: ClientPeer(ip: ip, isTrusted: trusted, address: address, scheme: settings.scheme,
-                             httpsRedirect: settings.httpsRedirect),
-            clientTimeouts: clientTimeouts
-        ))
     }
 }

@@ -10,12 +10,14 @@ final class ListenerSettings: Sendable {
     let httpsRedirect: HTTPSRedirectConfig?
     /// Set on a forward-proxy listener.
     let forwardProxy: ForwardProxyConfig?
+    let http2: HTTP2Config
 
     var scheme: String { tls == nil ? "http" : "https" }
 
     init(tls: TLSTerminator? = nil, hsts: String? = nil, httpsRedirect: HTTPSRedirectConfig? = nil,
-         forwardProxy: ForwardProxyConfig? = nil) {
+         forwardProxy: ForwardProxyConfig? = nil, http2: HTTP2Config = HTTP2Config()) {
         self.forwardProxy = forwardProxy
+        self.http2 = http2
         self.tls = tls
         self.hsts = hsts
         self.httpsRedirect = httpsRedirect
@@ -27,11 +29,13 @@ final class ListenerSettings: Sendable {
     /// `index` is the listener's position in the config, for error key paths.
     static func make(_ listener: ListenerConfig, index: Int) throws -> ListenerSettings {
         guard let tls = listener.tls else {
-            if listener.httpsRedirect == nil, listener.forwardProxy == nil { return .plain }
-            return ListenerSettings(httpsRedirect: listener.httpsRedirect, forwardProxy: listener.forwardProxy)
+            if listener.httpsRedirect == nil, listener.forwardProxy == nil, !listener.http2.enabled { return .plain }
+            return ListenerSettings(httpsRedirect: listener.httpsRedirect, forwardProxy: listener.forwardProxy, http2: listener.http2)
         }
-        let terminator = try TLSTerminator(tls, path: "listeners[\(index)].tls")
+        var offered = tls
+        if listener.http2.enabled { offered.alpn = ["h2"] + tls.alpn.filter { $0 != "h2" } }
+        let terminator = try TLSTerminator(offered, path: "listeners[\(index)].tls")
         // max-age=0 is sent too: it is how a site tells browsers to forget its HSTS policy.
-        return ListenerSettings(tls: terminator, hsts: tls.hsts?.headerValue, forwardProxy: listener.forwardProxy)
+        return ListenerSettings(tls: terminator, hsts: tls.hsts?.headerValue, forwardProxy: listener.forwardProxy, http2: listener.http2)
     }
 }

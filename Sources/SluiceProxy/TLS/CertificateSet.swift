@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import NIOSSL
 import SluiceConfig
 import SwiftASN1
@@ -109,11 +110,13 @@ struct FileStamp: Sendable, Equatable {
     var modifiedNanos: Int = 0
 
     init(_ path: String) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return }
-        inode = UInt64(info.st_ino)
-        size = Int64(info.st_size)
-        modified = Int64(info.st_mtim.tv_sec)
-        modifiedNanos = Int(info.st_mtim.tv_nsec)
+        // Foundation's attributes, not Glibc's stat struct: release builds resolve that struct
+        // through CoreFoundation under MemberImportVisibility, and refuse it.
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return }
+        inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value ?? 0
+        size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
+        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        self.modified = Int64(modified)
+        modifiedNanos = Int((modified - Double(Int64(modified))) * 1e9)
     }
 }

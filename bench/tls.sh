@@ -81,7 +81,7 @@ event_loops: 1
 listeners:
   - address: 127.0.0.1
     port: $SLUICE_PORT
-    tls: {certificates: [{cert: $tmp/cert.pem, key: $tmp/key.pem}], reload_interval: 0}
+    tls: {certificates: [{cert: $tmp/cert.pem, key: $tmp/key.pem}], reload_interval: 0s}
     http2: {enabled: true, max_concurrent_streams: 1000}
 admin: {address: 127.0.0.1, port: $SLUICE_ADMIN}
 access_log: {enabled: false}

@@ -67,9 +67,9 @@ extension ConfigReader {
 extension Conversion where T == Duration {
     /// For settings where 0 means "off".
     static var durationOrZero: Conversion<Duration> {
-        let expected = "a duration such as 5s or 250ms"
+        let expected = "a duration such as 5s or 250ms, or 0"
         return Conversion(expected: expected) { text in
-            Units.duration(text).map { .success($0) } ?? rejected(expected, text)
+            text == "0" ? .success(.zero) : Units.duration(text).map { .success($0) } ?? rejected(expected, text)
         }
     }
 }

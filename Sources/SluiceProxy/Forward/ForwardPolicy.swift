@@ -65,19 +65,22 @@ struct ForwardPolicy: Sendable {
             }
             return .success(Destination(host: host, port: port, path: nil))
         }
-        let lowered = head.uri.lowercased()
-        guard lowered.hasPrefix("http://") else {
-            let reason = lowered.hasPrefix("https://")
-                ? "use CONNECT for https:// through this proxy" : "this listener is a forward proxy: send an absolute URL (http://host/path) or CONNECT"
-            return .failure(Refusal(status: .badRequest, reason: reason))
+        if head.uri.prefix(8).lowercased() == "https://" {
+            return .failure(Refusal(status: .badRequest, reason: "use CONNECT for https:// through this proxy"))
         }
-        let rest = head.uri.dropFirst(7)
-        let slash = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        guard !rest[..<slash].contains("@"), let (host, port) = hostAndPort(rest[..<slash], defaultPort: 80) else {
+        // The reverse proxy's absolute-form rule (RFC 9112 §3.2.2) splits the target.
+        switch RequestValidation.originForm(head.uri) {
+        case .unchanged:
+            return .failure(Refusal(status: .badRequest,
+                                    reason: "this listener is a forward proxy: send an absolute URL (http://host/path) or CONNECT"))
+        case .invalid:
             return .failure(Refusal(status: .badRequest, reason: "invalid authority in \(head.uri)"))
+        case .rewritten(let authority, let target):
+            guard let (host, port) = hostAndPort(Substring(authority), defaultPort: 80) else {
+                return .failure(Refusal(status: .badRequest, reason: "invalid authority in \(head.uri)"))
+            }
+            return .success(Destination(host: host, port: port, path: target))
         }
-        let path = rest[slash...].isEmpty ? "/" : (rest[slash...].hasPrefix("?") ? "/" + rest[slash...] : String(rest[slash...]))
-        return .success(Destination(host: host, port: port, path: path))
     }
 
     /// The named host and port are on the lists.

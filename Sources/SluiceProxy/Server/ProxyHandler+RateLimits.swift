@@ -11,6 +11,8 @@ struct AdmittedHead {
     let closeLocal: Bool
     let route: ResolvedRoute
     let generation: ProxyGeneration
+    /// The protocol a WebSocket handshake asks for, when the route relays them; worked out once.
+    let upgrade: String?
     var snapshot: Snapshot { generation.snapshot }
 }
 

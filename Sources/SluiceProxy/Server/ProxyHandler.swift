@@ -168,8 +168,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         if case .length(let length) = framing, route.maxBodyBytes > 0, length > route.maxBodyBytes {
             return answer(local, .payloadTooLarge, "request body larger than \(route.maxBodyBytes) bytes", close: true, route: route.name)
         }
+        // keepAlive is false for any Upgrade request: only those are looked at further.
+        let upgrade = !keepAlive && route.websocket ? Self.webSocketUpgrade(head, framing: framing) : nil
         let admitted = AdmittedHead(head: head, local: local, framing: framing, keepAlive: keepAlive, closeLocal: closeLocal,
-                                    route: route, generation: generation)
+                                    route: route, generation: generation, upgrade: upgrade)
         guard !route.rateLimits.isEmpty else { return forward(admitted, limitFields: []) }
         checkRateLimits(admitted, context: context)
     }
@@ -179,7 +181,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     func forward(_ admitted: AdmittedHead, limitFields: [(String, String)]) {
         var cache: CacheRequest?
         // A WebSocket handshake is never a cache matter.
-        if admitted.route.cache != nil, !(admitted.route.websocket && Self.webSocketUpgrade(admitted.head, framing: admitted.framing) != nil) {
+        if admitted.route.cache != nil, admitted.upgrade == nil {
             switch lookUpCache(admitted, limitFields: limitFields) {
             case .handled: return
             case .forward(let request): cache = request
@@ -206,7 +208,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         cluster.retryBudget.recordRequest(now: now)
 
-        let upgrade = route.websocket ? Self.webSocketUpgrade(head, framing: framing) : nil
+        let upgrade = admitted.upgrade
         nextExchangeID += 1
         let exchange = Exchange(
             id: nextExchangeID,

@@ -20,8 +20,6 @@ struct LoadedCertificate: Sendable {
     let key: NIOSSLPrivateKeySource
     /// Lowercased; `*.example.com` covers exactly one more label.
     let names: [String]
-    /// When the leaf stops being valid (seconds since 1970), for the log.
-    let notValidAfter: Int
 }
 
 /// The certificates of one TLS listener. `pick` chooses by the SNI name: an exact name first,
@@ -72,8 +70,7 @@ struct CertificateSet: Sendable {
             throw TLSSetupError(description: "\(path).key: \(entry.keyFile) does not belong to the certificate in \(entry.certFile) (\(error))")
         }
         let names = entry.serverNames.isEmpty ? try dnsNames(of: leaf, at: path) : entry.serverNames
-        return LoadedCertificate(chain: chain.map { .certificate($0) }, key: .privateKey(key), names: names,
-                                 notValidAfter: Int(leaf.notValidAfter))
+        return LoadedCertificate(chain: chain.map { .certificate($0) }, key: .privateKey(key), names: names)
     }
 
     private static func dnsNames(of leaf: NIOSSLCertificate, at path: String) throws -> [String] {

@@ -41,9 +41,6 @@ final class TLSTerminator: Sendable {
         }
     }
 
-    /// Names of the certificates in force, for the log and tests.
-    var serverNames: [[String]] { certificates.withLockedValue { $0.certificates.map(\.names) } }
-
     /// Loads the certificates again if a file changed since they were read. A pair that fails
     /// to load leaves the ones in force, with an error in the log. Returns whether it swapped.
     @discardableResult

@@ -121,6 +121,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var panicThreshold: Int
     /// Key `tls`: nil (absent) = plain HTTP to the backends; set = HTTPS.
     public var tls: ClusterTLSConfig?
+    /// Key `http2`: nil (absent) = HTTP/1.1 to the backends; set = HTTP/2.
+    public var http2: ClusterHTTP2Config?
 
     public init(
         name: String,

@@ -23,6 +23,7 @@ extension ConfigReader {
             cluster.pool = readPool(fields)
             cluster.healthCheck = readHealthCheck(fields)
             cluster.tls = readClusterTLS(fields)
+            cluster.http2 = readClusterHTTP2(fields)
             cluster.outlierDetection = readOutlierDetection(fields)
             cluster.circuitBreaker = readCircuitBreaker(fields)
             cluster.retries = readRetries(fields)

@@ -16,8 +16,9 @@ public enum ConfigSchema {
     static let httpsRedirect = ["port", "status"]
     static let cluster = [
         "name", "balancer", "hash", "backends", "pool", "health_check", "outlier_detection", "circuit_breaker", "retries",
-        "slow_start", "panic_threshold", "tls",
+        "slow_start", "panic_threshold", "tls", "http2",
     ]
+    static let clusterHTTP2 = ["enabled", "max_concurrent_streams", "initial_window_size"]
     static let clusterTLS = ["server_name", "verify", "ca_file", "client_cert", "client_key", "min_version"]
     static let hash = ["key", "virtual_nodes", "maglev_table_size", "balance_factor"]
     static let backend = ["address", "weight", "drain"]
@@ -84,6 +85,7 @@ public enum ConfigSchema {
             + under("clusters[].backends[]", backend)
             + under("clusters[].pool", pool)
             + under("clusters[].tls", clusterTLS)
+            + under("clusters[].http2", clusterHTTP2)
             + under("clusters[].health_check", healthCheck)
             + under("clusters[].outlier_detection", outlier)
             + under("clusters[].circuit_breaker", circuitBreaker)

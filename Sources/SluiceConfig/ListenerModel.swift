@@ -102,6 +102,20 @@ public struct ClusterTLSConfig: Sendable, Equatable {
     public init() {}
 }
 
+/// HTTP/2 to a cluster's backends (`clusters[].http2`): over TLS with ALPN `h2` when the
+/// cluster has `tls`, else h2c with prior knowledge. Requests are streams multiplexed over one
+/// connection per backend per event loop; another is opened only when each carries
+/// `max_concurrent_streams` (or fewer, when the backend's SETTINGS say so).
+public struct ClusterHTTP2Config: Sendable, Equatable {
+    /// Key `max_concurrent_streams`, default 100: streams per upstream connection.
+    public var maxConcurrentStreams = 100
+    /// Key `initial_window_size`, default 256KiB: how much of one response a stream takes
+    /// before the client has read it (HTTP/2 flow control carries the client's pace upstream).
+    public var initialWindowSize = 256 * 1024
+
+    public init() {}
+}
+
 /// A listener in forward-proxy mode (`listeners[].forward_proxy`): `CONNECT host:port`
 /// tunnels and absolute-form `GET http://…` requests, for clients and destinations the lists
 /// allow. Deny by default: with empty lists nothing passes.

@@ -1,4 +1,4 @@
-/// `listeners[].tls`, `https_redirect` and `forward_proxy`, and `clusters[].tls`.
+/// `listeners[].tls`, `https_redirect`, `http2` and `forward_proxy`, and `clusters[].tls` and `http2`.
 extension ConfigReader {
     func readListenerTLS(_ listener: Fields) -> ListenerTLSConfig? {
         guard let fields = section(listener, "tls", ConfigSchema.listenerTLS) else { return nil }
@@ -71,6 +71,21 @@ extension ConfigReader {
             report("client_cert and client_key go together: \(missing) is missing", at: fields.path, line: fields.line)
         }
         return tls
+    }
+
+    func readClusterHTTP2(_ cluster: Fields) -> ClusterHTTP2Config? {
+        guard let node = cluster.node("http2") else { return nil }
+        // `http2: true` is HTTP/2 with every default.
+        if case .scalar(let text) = node.kind, let on = Bool(text.lowercased()) { return on ? ClusterHTTP2Config() : nil }
+        guard let fields = section(cluster, "http2", ConfigSchema.clusterHTTP2) else { return nil }
+        var http2 = ClusterHTTP2Config()
+        http2.maxConcurrentStreams = value(fields, "max_concurrent_streams", .integer(in: 1...Int(Int32.max))).or(http2.maxConcurrentStreams)
+        // RFC 9113 §6.9.2: at most 2^31-1; below 16KiB a stream could not take one full frame.
+        http2.initialWindowSize = value(fields, "initial_window_size", Conversion<Int>.byteSize(atLeast: 16 * 1024).checked { size, _ in
+            size <= Int(Int32.max) ? nil : "expected at most 2147483647 bytes (RFC 9113), got \(size)"
+        }).or(http2.initialWindowSize)
+        // A section spelled out is on unless it says otherwise.
+        return value(fields, "enabled", .boolean).or(true) ? http2 : nil
     }
 
     func readHTTP2(_ listener: Fields) -> HTTP2Config {

@@ -55,7 +55,7 @@ final class HealthChecker {
 
     private func probe(_ index: Int) {
         guard !stopped else { return }
-        HealthProbe.run(check, backend: config.backends[index], tls: tls, on: eventLoop) { [weak self] verdict in
+        HealthProbe.run(check, backend: config.backends[index], tls: tls, http2: config.http2 != nil, on: eventLoop) { [weak self] verdict in
             guard let self, !self.stopped else { return }
             self.record(verdict, backend: index)
             self.schedule(index, after: TimeAmount(self.check.interval) + self.jitter())

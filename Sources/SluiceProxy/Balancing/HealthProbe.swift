@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOPosix
 import SluiceConfig
 
@@ -12,8 +13,8 @@ enum HealthProbe {
         var reason: String
     }
 
-    /// With `tls`, an HTTP check is made over HTTPS, as requests are.
-    static func run(_ check: HealthCheckConfig, backend: BackendConfig, tls: UpstreamTLS? = nil, on eventLoop: any EventLoop,
+    /// With `tls`, an HTTP check is made over HTTPS, and with `http2` over HTTP/2, as requests are.
+    static func run(_ check: HealthCheckConfig, backend: BackendConfig, tls: UpstreamTLS? = nil, http2: Bool = false, on eventLoop: any EventLoop,
                     _ completion: @escaping (Verdict) -> Void) {
         var finished = false
         var channel: (any Channel)?
@@ -49,6 +50,11 @@ enum HealthProbe {
                     if let tls, let handshake {
                         try channel.pipeline.syncOperations.addHandlers(tls.handlers(for: backend, handshake: handshake))
                     }
+                    if http2 {
+                        _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+                            mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()) { $0.close() }
+                        return
+                    }
                     try channel.pipeline.syncOperations.addHandlers([
                         HTTPRequestEncoder(),
                         ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)),
@@ -70,19 +76,40 @@ enum HealthProbe {
                     timer.cancel()
                     return finish(Verdict(passed: true, reason: "connected"))
                 }
-                do {
-                    try connectedChannel.pipeline.syncOperations.addHandler(collector)
-                } catch {
-                    timer.cancel()
-                    return finish(Verdict(passed: false, reason: "\(error)"))
-                }
                 var headers = HTTPHeaders()
                 headers.add(name: "Host", value: check.host ?? backend.address)
                 headers.add(name: "User-Agent", value: "sluice-health-check")
-                headers.add(name: "Connection", value: "close")
+                if !http2 { headers.add(name: "Connection", value: "close") }
                 let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: check.method), uri: check.path, headers: headers)
-                connectedChannel.write(HTTPClientRequestPart.head(head), promise: nil)
-                connectedChannel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+                let send: (any Channel) -> Void = { target in
+                    do {
+                        try target.pipeline.syncOperations.addHandler(collector)
+                    } catch {
+                        timer.cancel()
+                        return finish(Verdict(passed: false, reason: "\(error)"))
+                    }
+                    target.write(HTTPClientRequestPart.head(head), promise: nil)
+                    target.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+                }
+                guard http2 else { return send(connectedChannel) }
+                // One stream on the connection; closing the connection at the verdict ends it too.
+                let scheme: HTTP2FramePayloadToHTTP1ClientCodec.HTTPProtocol = tls == nil ? .http : .https
+                let stream = (try? connectedChannel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self).syncMultiplexer())
+                    .map { multiplexer in
+                        multiplexer.createStreamChannel { stream in
+                            stream.eventLoop.makeCompletedFuture {
+                                try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: scheme))
+                            }
+                        }
+                    } ?? eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
+                stream.assumeIsolated().whenComplete { result in
+                    switch result {
+                    case .success(let stream): send(stream)
+                    case .failure(let error):
+                        timer.cancel()
+                        finish(Verdict(passed: false, reason: "no HTTP/2 stream: \(error)"))
+                    }
+                }
             }
         }
     }

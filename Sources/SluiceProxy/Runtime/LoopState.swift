@@ -77,10 +77,11 @@ final class LoopState {
             let clusterPools = cluster.backends.map { backend -> BackendPool in
                 let key = "\(cluster.name) \(backend.address)"
                 let tls = latest.upstreamTLS[cluster.name]
-                // New TLS settings need new connections: the pooled ones were made with the old.
-                let known = pools[key].flatMap { $0.tls === tls ? $0 : nil }
+                // New TLS or HTTP/2 settings need new connections: the pooled ones were made with the old.
+                let known = pools[key].flatMap { $0.tls === tls && $0.http2 == cluster.http2 ? $0 : nil }
                 if known == nil { pools[key]?.closeAll() }
-                let pool = known ?? BackendPool(eventLoop: eventLoop, backend: backend, pool: cluster.pool, tls: tls)
+                let pool = known ?? BackendPool(eventLoop: eventLoop, backend: backend, pool: cluster.pool, tls: tls,
+                                                  http2: cluster.http2)
                 pool.update(pool: cluster.pool)
                 newPools[key] = pool
                 return pool

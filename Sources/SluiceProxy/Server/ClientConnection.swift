@@ -62,8 +62,13 @@ struct ClientConnection: Sendable {
         stream.streamResetFrameRateLimit.maximumCount = http2.maxResets
         stream.streamResetFrameRateLimit.windowLength = TimeAmount(http2.resetWindow)
         let (runtime, peer, hsts) = (self.runtime, self.peer, settings.hsts)
+        // The connection's lifecycle: GOAWAY after `client_idle` without a stream, and a
+        // graceful GOAWAY when Sluice drains (in-flight streams finish, then it closes).
+        let manager = NIOHTTP2ServerConnectionManagementHandler(
+            eventLoop: channel.eventLoop,
+            configuration: .init(maxIdleTime: TimeAmount(snapshot.config.timeouts.clientIdle), maxAge: nil, maxGraceTime: nil, keepalive: nil))
         _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
-            mode: .server, connectionConfiguration: connection, streamConfiguration: stream
+            mode: .server, connectionConfiguration: connection, streamConfiguration: stream, streamDelegate: manager.http2StreamDelegate
         ) { stream in
             stream.eventLoop.makeCompletedFuture {
                 let sync = stream.pipeline.syncOperations
@@ -74,6 +79,27 @@ struct ClientConnection: Sendable {
                 try sync.addHandler(ProxyHandler(runtime: runtime, loop: runtime.loopState(for: stream.eventLoop), peer: peer,
                                                  clientTimeouts: self.clientTimeouts()))
             }
+        }
+        try channel.pipeline.syncOperations.addHandlers([manager, HTTP2ConnectionEvents()])
+        // Added after the connection became active (ALPN or the h2c preface decided): its timers
+        // start on channelActive, which is given to it alone, not to the handlers before it.
+        if channel.isActive { manager.channelActive(context: try channel.pipeline.syncOperations.context(handler: manager)) }
+    }
+}
+
+/// Sluice's connection-wide events on an HTTP/2 connection: a reload that wants clients to
+/// reconnect is a graceful GOAWAY (as a drain is), and a drain that ran out of time closes it.
+final class HTTP2ConnectionEvents: ChannelInboundHandler {
+    typealias InboundIn = Any
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ReconnectRequested {
+            // From the head, so that the connection manager before this handler sees it.
+            context.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        } else if event is DrainTimedOut {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
         }
     }
 }

@@ -68,7 +68,8 @@ enum HeaderRewriting {
         requestID: String,
         backendAddress: String,
         trace: TraceContext? = nil,
-        upgrade: String? = nil
+        upgrade: String? = nil,
+        http2: Bool = false
     ) -> HTTPRequestHead {
         // `Connection: host` must not strip the Host that routing used.
         let named = head.headers.contains(name: "connection") ? connectionNamed(head.headers).filter { $0 != "host" } : []
@@ -80,7 +81,10 @@ enum HeaderRewriting {
         var via: [String] = []
         var proto: String?
         var forwardedHost: String?
+        var acceptsTrailers = false
         for (name, value) in head.headers {
+            // The one TE an HTTP/2 request may carry (RFC 9113 §8.2.2); gRPC servers require it.
+            if http2, equalsIgnoringCase(name, "te") { acceptsTrailers = acceptsTrailers || listsTrailers(value) }
             if isHopByHop(name) || named.contains(where: { equalsIgnoringCase(name, $0) }) { continue }
             // As nginx (underscores_in_headers off): `X_Forwarded_For` would alias the real
             // header in CGI-style backends.
@@ -117,6 +121,7 @@ enum HeaderRewriting {
             headers.add(name: "traceparent", value: trace.traceparent)
             if let state = trace.state { headers.add(name: "tracestate", value: state) }
         }
+        if acceptsTrailers { headers.add(name: "te", value: "trailers") }
         if let upgrade {
             // Hop-by-hop, so dropped above; re-added for the one hop that asks to switch.
             headers.add(name: "Connection", value: "Upgrade")
@@ -128,6 +133,14 @@ enum HeaderRewriting {
         case .chunked: headers.add(name: "Transfer-Encoding", value: "chunked")
         }
         return HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: headers)
+    }
+
+    /// Whether a TE value lists the `trailers` token (`trailers`, `gzip, trailers;q=1`).
+    private static func listsTrailers(_ value: String) -> Bool {
+        value.split(separator: ",").contains { member in
+            let coding = (member.split(separator: ";", maxSplits: 1).first ?? "").filter { $0 != " " && $0 != "\t" }
+            return coding.lowercased() == "trailers"
+        }
     }
 
     /// The response head as the client sees it. `keepAlive` is what Sluice will do with the
@@ -188,6 +201,7 @@ enum HeaderRewriting {
         switch (version.major, version.minor) {
         case (1, 1): "1.1 " + policy.via
         case (1, 0): "1.0 " + policy.via
+        case (2, 0): "2 " + policy.via  // HTTP/2 has no minor version (RFC 9113 §3)
         default: "\(version.major).\(version.minor) " + policy.via
         }
     }

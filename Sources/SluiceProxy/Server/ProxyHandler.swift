@@ -208,7 +208,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         cluster.retryBudget.recordRequest(now: now)
 
-        let upgrade = admitted.upgrade
+        // HTTP/2 to the backends has no Upgrade (RFC 8441 upstream is not built): the request goes
+        // as a plain one, without its Upgrade fields, as nginx sends it without proxy_set_header.
+        let http2 = cluster.config.http2 != nil
+        let upgrade = http2 ? nil : admitted.upgrade
         nextExchangeID += 1
         let exchange = Exchange(
             id: nextExchangeID,
@@ -220,7 +223,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             hashKey: hashKey,
             upstreamHead: HeaderRewriting.upstreamHead(
                 from: head, framing: framing, peer: peer, policy: policy, requestID: requestID,
-                backendAddress: cluster.addresses[index], trace: local.trace, upgrade: upgrade
+                backendAddress: cluster.addresses[index], trace: local.trace, upgrade: upgrade, http2: http2
             ),
             framing: framing,
             headerPolicy: policy,

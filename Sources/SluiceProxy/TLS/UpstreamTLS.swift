@@ -12,22 +12,25 @@ import SluiceConfig
 /// certificate for mTLS) and the name each backend is asked for and checked against.
 final class UpstreamTLS: Sendable {
     let config: ClusterTLSConfig
+    /// Offered by ALPN: `h2` for a cluster with `http2`, else `http/1.1`.
+    let alpn: String
     let context: NIOSSLContext
     /// The files as they were read: a reload that finds them changed builds a new context.
     let stamps: [FileStamp]
 
-    private init(config: ClusterTLSConfig, context: NIOSSLContext, stamps: [FileStamp]) {
+    private init(config: ClusterTLSConfig, alpn: String, context: NIOSSLContext, stamps: [FileStamp]) {
         self.config = config
+        self.alpn = alpn
         self.context = context
         self.stamps = stamps
     }
 
     /// One per cluster with `tls`; `previous` is reused when neither the config nor its files
     /// changed, so that a reload keeps the pooled connections. `index` locates errors.
-    static func make(_ config: ClusterTLSConfig, index: Int, previous: UpstreamTLS?) throws -> UpstreamTLS {
+    static func make(_ config: ClusterTLSConfig, alpn: String = "http/1.1", index: Int, previous: UpstreamTLS?) throws -> UpstreamTLS {
         let files = [config.caFile, config.clientCert, config.clientKey].compactMap { $0 }
         let stamps = files.map { FileStamp($0) }
-        if let previous, previous.config == config, previous.stamps == stamps { return previous }
+        if let previous, previous.config == config, previous.alpn == alpn, previous.stamps == stamps { return previous }
         let path = "clusters[\(index)].tls"
         for (key, file) in [("ca_file", config.caFile), ("client_cert", config.clientCert), ("client_key", config.clientKey)] {
             if let file, access(file, R_OK) != 0 {
@@ -37,7 +40,7 @@ final class UpstreamTLS: Sendable {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = config.minVersion == .tls13 ? .tlsv13 : .tlsv12
         tls.maximumTLSVersion = .tlsv13
-        tls.applicationProtocols = ["http/1.1"]
+        tls.applicationProtocols = [alpn]
         tls.certificateVerification = config.verify ? .fullVerification : .none
         if let caFile = config.caFile {
             do {
@@ -59,7 +62,7 @@ final class UpstreamTLS: Sendable {
             }
         }
         do {
-            return UpstreamTLS(config: config, context: try NIOSSLContext(configuration: tls), stamps: stamps)
+            return UpstreamTLS(config: config, alpn: alpn, context: try NIOSSLContext(configuration: tls), stamps: stamps)
         } catch {
             throw TLSSetupError(description: "\(path): \(error)")
         }
@@ -70,7 +73,7 @@ final class UpstreamTLS: Sendable {
         var made: [String: UpstreamTLS] = [:]
         for (index, cluster) in clusters.enumerated() {
             guard let tls = cluster.tls else { continue }
-            made[cluster.name] = try make(tls, index: index, previous: previous[cluster.name])
+            made[cluster.name] = try make(tls, alpn: cluster.http2 == nil ? "http/1.1" : "h2", index: index, previous: previous[cluster.name])
         }
         return made
     }

@@ -25,26 +25,34 @@ final class BackendPool {
     private let address: SocketAddress?
     /// Set for a cluster with `tls`: every connection is HTTPS.
     let tls: UpstreamTLS?
+    /// Set for a cluster with `http2`: requests are streams on `sessions`, not pooled connections.
+    let http2: ClusterHTTP2Config?
+    private var sessions: HTTP2Sessions?
 
-    init(eventLoop: any EventLoop, backend: BackendConfig, pool: PoolConfig, tls: UpstreamTLS? = nil) {
+    init(eventLoop: any EventLoop, backend: BackendConfig, pool: PoolConfig, tls: UpstreamTLS? = nil, http2: ClusterHTTP2Config? = nil) {
         self.eventLoop = eventLoop
         self.backend = backend
         self.pool = pool
         self.tls = tls
+        self.http2 = http2
         idleTimeout = TimeAmount(pool.idleTimeout)
         // An IP literal is resolved here once, so no request waits on name resolution.
         self.address = try? SocketAddress(ipAddress: backend.host, port: backend.port)
+        if let http2 { sessions = HTTP2Sessions(pool: self, config: http2, idleTimeout: idleTimeout) }
     }
 
     func update(pool: PoolConfig) {
         self.pool = pool
         idleTimeout = TimeAmount(pool.idleTimeout)
+        sessions?.idleTimeout = idleTimeout
         while idle.count > pool.maxIdle { idle.removeFirst().close() }
     }
 
     /// Hands over an idle pooled connection if one is alive (synchronously), else connects.
     /// With `fresh`, always connects: for a retry after a pooled connection went stale.
+    /// On an HTTP/2 cluster: a new stream, on a connection with room for it (`fresh`: a new one).
     func acquire(connectTimeout: TimeAmount, fresh: Bool = false, _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+        if let sessions { return sessions.openStream(connectTimeout: connectTimeout, fresh: fresh, completion) }
         while !fresh, let connection = idle.popLast() {
             connection.idleTimer.clear()
             if connection.channel.isActive {
@@ -54,10 +62,13 @@ final class BackendPool {
         connect(timeout: connectTimeout, completion)
     }
 
-    var hasIdleConnection: Bool { !idle.isEmpty }
+    /// Whether the next request needs no new connection.
+    var hasIdleConnection: Bool { sessions?.hasRoom ?? !idle.isEmpty }
 
-    /// Returns a connection after a complete, keep-alive exchange.
+    /// Returns a connection after a complete, keep-alive exchange. A stream is never reused:
+    /// closing it after its exchange is a no-op, before it a RST_STREAM.
     func release(_ connection: UpstreamConnection) {
+        if connection.isStream { return connection.close() }
         connection.handler.delegate = nil
         connection.handler.setReadsPaused(false)
         guard connection.channel.isActive, idle.count < pool.maxIdle else {
@@ -68,7 +79,9 @@ final class BackendPool {
         connection.idleTimer.set(after: idleTimeout)
     }
 
+    /// Idle connections close now; HTTP/2 connections as soon as their streams are done.
     func closeAll() {
+        sessions?.closeAll()
         while let connection = idle.popLast() {
             connection.close()
         }
@@ -82,42 +95,21 @@ final class BackendPool {
     }
 
     private func connect(timeout: TimeAmount, _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
-        let (tls, backend) = (self.tls, self.backend)
-        // Only for TLS: a promise never completed is a leak (and a crash in debug builds).
-        let handshake = tls.map { _ in eventLoop.makePromise(of: Void.self) }
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(timeout)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tls, let handshake {
-                        try channel.pipeline.syncOperations.addHandlers(tls.handlers(for: backend, handshake: handshake))
-                    }
-                    // Sluice frames each upstream request itself (RequestValidation decided it).
-                    var encoder = HTTPRequestEncoder.Configuration()
-                    encoder.automaticallySetFramingHeaders = false
-                    try channel.pipeline.syncOperations.addHandlers([
-                        HTTPRequestEncoder(configuration: encoder),
-                        // Bytes after a 101 (a backend's first WebSocket frames) go on to the tunnel
-                        // when the decoder is removed; nothing else removes it.
-                        ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)),
-                        UpstreamHandler(),
-                    ])
-                }
-            }
-        let description = backend.address
-        let tcp = address.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: backend.host, port: backend.port)
-        let connected = handshake.map { Self.afterHandshake(tcp, $0, timeout: timeout, on: eventLoop, backend: description) } ?? tcp
-        connected.assumeIsolated().whenComplete { result in
+        openChannel(timeout: timeout, configure: { channel in
+            // Sluice frames each upstream request itself (RequestValidation decided it).
+            var encoder = HTTPRequestEncoder.Configuration()
+            encoder.automaticallySetFramingHeaders = false
+            try channel.pipeline.syncOperations.addHandlers([
+                HTTPRequestEncoder(configuration: encoder),
+                // Bytes after a 101 (a backend's first WebSocket frames) go on to the tunnel
+                // when the decoder is removed; nothing else removes it.
+                ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)),
+                UpstreamHandler(),
+            ])
+        }) { result in
             switch result {
             case .failure(let error):
-                if case ChannelError.connectTimeout = error {
-                    completion(.failure(UpstreamConnectError.timeout))
-                } else if let failure = error as? UpstreamConnectError {
-                    completion(.failure(failure))
-                } else {
-                    completion(.failure(UpstreamConnectError.refused("\(description): \(error)")))
-                }
+                completion(.failure(error))
             case .success(let channel):
                 do {
                     let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
@@ -137,6 +129,43 @@ final class BackendPool {
                     channel.close(promise: nil)
                     completion(.failure(error))
                 }
+            }
+        }
+    }
+
+    /// A TCP connection to the backend, through its TLS handshake when the cluster has `tls`,
+    /// with `configure` run on its pipeline behind TLS. Failures come as `UpstreamConnectError`.
+    func openChannel(timeout: TimeAmount, configure: @escaping @Sendable (any Channel) throws -> Void,
+                     _ completion: @escaping (Result<any Channel, any Error>) -> Void) {
+        let (tls, backend) = (self.tls, self.backend)
+        // Only for TLS: a promise never completed is a leak (and a crash in debug builds).
+        let handshake = tls.map { _ in eventLoop.makePromise(of: Void.self) }
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls, let handshake {
+                        try channel.pipeline.syncOperations.addHandlers(tls.handlers(for: backend, handshake: handshake))
+                    }
+                    try configure(channel)
+                }
+            }
+        let description = backend.address
+        let tcp = address.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: backend.host, port: backend.port)
+        let connected = handshake.map { Self.afterHandshake(tcp, $0, timeout: timeout, on: eventLoop, backend: description) } ?? tcp
+        connected.assumeIsolated().whenComplete { result in
+            switch result {
+            case .failure(let error):
+                if case ChannelError.connectTimeout = error {
+                    completion(.failure(UpstreamConnectError.timeout))
+                } else if let failure = error as? UpstreamConnectError {
+                    completion(.failure(failure))
+                } else {
+                    completion(.failure(UpstreamConnectError.refused("\(description): \(error)")))
+                }
+            case .success(let channel):
+                completion(.success(channel))
             }
         }
     }

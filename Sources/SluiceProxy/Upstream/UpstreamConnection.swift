@@ -1,17 +1,22 @@
 import NIOCore
 import NIOHTTP1
 
-/// One keep-alive connection to a backend, owned by the pool of its event loop.
+/// One keep-alive connection to a backend, owned by the pool of its event loop; or, on an
+/// HTTP/2 cluster, one stream (`isStream`), which carries one exchange and is never pooled.
 final class UpstreamConnection {
     let channel: any Channel
     let handler: UpstreamHandler
+    let isStream: Bool
     /// Runs the pool's `idle_timeout` while the connection waits in the pool.
     let idleTimer: DeadlineTimer
+    /// Exchanges this connection carried; for a stream, those its HTTP/2 connection carried
+    /// before it, so that a failure on a reused connection is retried on a new one alike.
     var requestsServed = 0
 
-    init(channel: any Channel, handler: UpstreamHandler, idleTimeout: TimeAmount) {
+    init(channel: any Channel, handler: UpstreamHandler, idleTimeout: TimeAmount, isStream: Bool = false) {
         self.channel = channel
         self.handler = handler
+        self.isStream = isStream
         idleTimer = DeadlineTimer(eventLoop: channel.eventLoop, step: idleTimeout)
     }
 

@@ -2,6 +2,7 @@ import Atomics
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOPosix
 import NIOSSL
 
@@ -14,7 +15,11 @@ import NIOSSL
 /// - `/trailers`: a chunked body followed by trailers;
 /// - `/slow?ms=N`: answers after N ms; `/stall`: a head and part of a body, then nothing;
 /// - `/close`: answers with `Connection: close` and closes; `/reset`: closes without answering;
-/// - `/hold`: stops reading the connection and never answers (a backend that cannot keep up).
+/// - `/hold`: stops reading the connection and never answers (a backend that cannot keep up);
+/// - `/grpc`: as gRPC answers: the body echoed, then trailers `grpc-status: 0` and a
+///   `grpc-message` saying whether the request carried `te: trailers`.
+/// With `http2`, it speaks HTTP/2 only (h2c prior knowledge, or h2 by ALPN under `tls`), each
+/// stream handled as a request on its own connection would be.
 final class TestBackend: Sendable {
     let name: String
     let channel: any Channel
@@ -79,7 +84,8 @@ final class TestBackend: Sendable {
 
     /// `port` 0 lets the OS choose; a fixed one restarts a killed backend where it was.
     static func start(name: String = "backend", port: Int = 0, helloDelay: TimeAmount = .zero,
-                      gated: Bool = false, tls: NIOSSLContext? = nil, group: any EventLoopGroup) async throws -> TestBackend {
+                      gated: Bool = false, tls: NIOSSLContext? = nil, http2: Bool = false,
+                      group: any EventLoopGroup) async throws -> TestBackend {
         let box = NIOLockedValueBox<TestBackend?>(nil)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -100,8 +106,18 @@ final class TestBackend: Sendable {
                     }
                     // An HTTPS backend, for clusters with `tls`.
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(BackendHandler(backend: backend))
+                    guard http2 else {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                        return try channel.pipeline.syncOperations.addHandler(BackendHandler(backend: backend))
+                    }
+                    _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+                        mode: .server, connectionConfiguration: .init(), streamConfiguration: .init()
+                    ) { stream in
+                        stream.eventLoop.makeCompletedFuture {
+                            try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                            try stream.pipeline.syncOperations.addHandler(BackendHandler(backend: backend))
+                        }
+                    }
                 }
             }
             .bind(host: "127.0.0.1", port: port).get()
@@ -112,6 +128,11 @@ final class TestBackend: Sendable {
 
     func stop() async {
         try? await channel.close()
+    }
+
+    /// Closes every open connection; the listener stays (a backend that dropped idle clients).
+    func closeConnections() async {
+        for child in children.withLockedValue({ Array($0.values) }) { try? await child.close() }
     }
 
     /// As a crashed backend: the listener and every open connection close at once.
@@ -136,6 +157,8 @@ private final class BackendHandler: ChannelInboundHandler {
     private var head: HTTPRequestHead?
     private var received = 0
     private var echoing = false
+    /// `/grpc`: what the trailers say about the request's `te`.
+    private var grpcMessage: String?
     private var remaining = 0
     private var streaming = false
 
@@ -156,11 +179,23 @@ private final class BackendHandler: ChannelInboundHandler {
                 writeHead(context, .ok, ["transfer-encoding": "chunked"])
                 context.flush()
             }
+            if path(head) == "/grpc" {
+                echoing = true
+                grpcMessage = head.headers["te"] == ["trailers"] ? "te trailers" : "te missing"
+                writeHead(context, .ok, ["content-type": "application/grpc"])
+                context.flush()
+            }
         case .body(let body):
             received += body.readableBytes
             if echoing { context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         case .end(let trailers):
             guard let head else { return }
+            if echoing, let message = grpcMessage {
+                echoing = false
+                grpcMessage = nil
+                context.writeAndFlush(wrapOutboundOut(.end(["grpc-status": "0", "grpc-message": message])), promise: nil)
+                return
+            }
             if echoing {
                 echoing = false
                 var echoed = HTTPHeaders()

@@ -10,9 +10,10 @@ import Testing
 @Suite struct HTTP2Tests {
     static let peer = SluiceProcess.packageRoot + "/Tests/Peers/h2_peer.py"
 
-    static func start(_ backend: TestBackend, tls pair: (cert: String, key: String)? = nil,
+    static func start(_ backend: TestBackend, tls pair: (cert: String, key: String)? = nil, clientIdle: Duration? = nil,
                       _ configure: @escaping (inout HTTP2Config) -> Void = { _ in }) async throws -> ProxyHarness {
         try await ProxyHarness.start(backends: [backend.address]) { config in
+            if let clientIdle { config.timeouts.clientIdle = clientIdle }
             config.listeners[0].http2.enabled = true
             configure(&config.listeners[0].http2)
             if let pair {
@@ -82,6 +83,33 @@ import Testing
         let out = try await Self.python(["settings", String(proxy.port)])
         #expect(out.contains("MAX_CONCURRENT_STREAMS=7\n") && out.contains("MAX_HEADER_LIST_SIZE=4096\n"), "\(out)")
         await proxy.stop()
+        await backend.stop()
+    }
+
+    @Test func anIdleConnectionGetsGoAwayAfterClientIdle() async throws {
+        let backend = try await TestBackend.start(group: testGroup)
+        let proxy = try await Self.start(backend, clientIdle: .milliseconds(300))
+        #expect(try await Self.python(["idle", String(proxy.port)]).contains("goaway NO_ERROR"))
+        await proxy.stop()
+        await backend.stop()
+    }
+
+    /// A drain sends GOAWAY; the stream in flight still completes, then the connection closes.
+    @Test func aDrainLetsTheStreamInFlightFinishThenCloses() async throws {
+        let backend = try await TestBackend.start(gated: true, group: testGroup)
+        let proxy = try await Self.start(backend)
+        let peer = Task { try await Self.python(["hold", String(proxy.port), "/hello"]) }
+        #expect(await eventually(within: 60) { backend.requestCount == 1 })
+        let drained = Task { await proxy.server.drain(timeout: .seconds(15)) }
+        let refusing = await eventually(within: 30) { (try? await Curl.run(["\(proxy.url)/hello"]))?.status == 7 }
+        #expect(refusing, "the listener should stop accepting")
+        backend.release()
+        let lines = try await peer.value.split(separator: "\n").map(String.init)
+        #expect(lines.contains("goaway NO_ERROR"), "\(lines)")
+        #expect(lines.contains("end"), "\(lines)")
+        #expect(lines.last == "closed", "\(lines)")
+        #expect(await drained.value)
+        try? await proxy.server.shutdown()
         await backend.stop()
     }
 

@@ -1,0 +1,203 @@
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+import SluiceConfig
+
+/// The HTTP/2 connections of one backend pool (one backend, one event loop). Each request is a
+/// stream on the first connection with room; a new connection is opened only when every one is
+/// full, going away, or connecting with as many requests waiting as it will carry. Only the
+/// pool's event loop touches it.
+final class HTTP2Sessions {
+    private unowned let pool: BackendPool
+    private let config: ClusterHTTP2Config
+    private let scheme: HTTP2FramePayloadToHTTP1ClientCodec.HTTPProtocol
+    private let address: String
+    var idleTimeout: TimeAmount
+    private var sessions: [HTTP2Session] = []
+    /// Connections being opened, each with the requests that wait for it.
+    private var connecting: [PendingSession] = []
+
+    init(pool: BackendPool, config: ClusterHTTP2Config, idleTimeout: TimeAmount) {
+        self.pool = pool
+        self.config = config
+        self.idleTimeout = idleTimeout
+        scheme = pool.tls == nil ? .http : .https
+        address = pool.backend.address
+    }
+
+    var hasRoom: Bool { sessions.contains { $0.hasRoom(config.maxConcurrentStreams) } }
+
+    /// `fresh`: a retry after a failure on a reused connection, which may have been stale.
+    func openStream(connectTimeout: TimeAmount, fresh: Bool, _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+        if !fresh, let session = sessions.first(where: { $0.hasRoom(config.maxConcurrentStreams) }) {
+            return open(on: session, completion)
+        }
+        if !fresh, let pending = connecting.first(where: { $0.waiters.count < config.maxConcurrentStreams }) {
+            return pending.waiters.append(completion)
+        }
+        let pending = PendingSession(completion)
+        connecting.append(pending)
+        connect(timeout: connectTimeout) { [self] result in
+            connecting.removeAll { $0 === pending }
+            switch result {
+            case .failure(let error):
+                for waiter in pending.waiters { waiter(.failure(error)) }
+            case .success(let session):
+                sessions.append(session)
+                for waiter in pending.waiters { open(on: session, waiter) }
+            }
+        }
+    }
+
+    /// Connections without streams close now; the others once their last stream ends.
+    func closeAll() {
+        for session in sessions {
+            session.goingAway = true
+            if session.openStreams == 0 { session.channel.close(promise: nil) }
+        }
+    }
+
+    private func open(on session: HTTP2Session, _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+        session.streamOpened()
+        let (scheme, idleTimeout, address) = (self.scheme, self.idleTimeout, self.address)
+        session.multiplexer.createStreamChannel { stream in
+            stream.eventLoop.makeCompletedFuture {
+                try stream.pipeline.syncOperations.addHandlers([HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: scheme), UpstreamHandler()])
+            }
+        }.assumeIsolated().whenComplete { result in
+            switch result {
+            case .failure(let error):
+                session.streamClosed()
+                completion(.failure(UpstreamConnectError.refused("\(address): no HTTP/2 stream: \(error)")))
+            case .success(let stream):
+                guard let handler = try? stream.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
+                    session.streamClosed()
+                    stream.close(promise: nil)
+                    return completion(.failure(UpstreamConnectError.refused("\(address): no HTTP/2 stream")))
+                }
+                let connection = UpstreamConnection(channel: stream, handler: handler, idleTimeout: idleTimeout, isStream: true)
+                connection.requestsServed = session.streamsServed
+                session.streamsServed += 1
+                stream.closeFuture.assumeIsolated().whenComplete { _ in session.streamClosed() }
+                completion(.success(connection))
+            }
+        }
+    }
+
+    private func connect(timeout: TimeAmount, _ completion: @escaping (Result<HTTP2Session, any Error>) -> Void) {
+        let config = self.config
+        pool.openChannel(timeout: timeout, configure: { channel in
+            var connection = NIOHTTP2Handler.ConnectionConfiguration()
+            // No server push; streams take `initial_window_size` of a response ahead of the client.
+            connection.initialSettings = [
+                HTTP2Setting(parameter: .enablePush, value: 0),
+                HTTP2Setting(parameter: .initialWindowSize, value: config.initialWindowSize),
+            ]
+            connection.targetWindowSize = min(Int(Int32.max), config.initialWindowSize * 4)
+            var stream = NIOHTTP2Handler.StreamConfiguration()
+            stream.targetWindowSize = config.initialWindowSize
+            stream.outboundBufferSizeHighWatermark = 64 * 1024
+            stream.outboundBufferSizeLowWatermark = 32 * 1024
+            let sync = channel.pipeline.syncOperations
+            _ = try sync.configureHTTP2Pipeline(mode: .client, connectionConfiguration: connection, streamConfiguration: stream) { pushed in
+                pushed.close()
+            }
+            try sync.addHandler(HTTP2SessionWatcher())
+        }) { [self] result in
+            switch result {
+            case .failure(let error):
+                completion(.failure(error))
+            case .success(let channel):
+                do {
+                    let sync = channel.pipeline.syncOperations
+                    let session = HTTP2Session(channel: channel, multiplexer: try sync.handler(type: NIOHTTP2Handler.self).syncMultiplexer(),
+                                               watcher: try sync.handler(type: HTTP2SessionWatcher.self), idleTimeout: idleTimeout)
+                    channel.closeFuture.assumeIsolated().whenComplete { [weak self] _ in
+                        session.idleTimer.cancel()
+                        self?.sessions.removeAll { $0 === session }
+                    }
+                    completion(.success(session))
+                } catch {
+                    channel.close(promise: nil)
+                    completion(.failure(UpstreamConnectError.refused("\(address): \(error)")))
+                }
+            }
+        }
+    }
+}
+
+/// Requests waiting for one connection being opened.
+private final class PendingSession {
+    var waiters: [(Result<UpstreamConnection, any Error>) -> Void]
+    init(_ first: @escaping (Result<UpstreamConnection, any Error>) -> Void) { waiters = [first] }
+}
+
+/// One HTTP/2 connection to a backend.
+final class HTTP2Session {
+    let channel: any Channel
+    let multiplexer: NIOHTTP2Handler.StreamMultiplexer
+    private let watcher: HTTP2SessionWatcher
+    /// Closes the connection after `pool.idle_timeout` without streams.
+    let idleTimer: DeadlineTimer
+    private let idleTimeout: TimeAmount
+    private(set) var openStreams = 0
+    var streamsServed = 0
+    /// No new stream starts here: the backend sent GOAWAY, or the pool is closing.
+    var goingAway = false
+
+    init(channel: any Channel, multiplexer: NIOHTTP2Handler.StreamMultiplexer, watcher: HTTP2SessionWatcher, idleTimeout: TimeAmount) {
+        self.channel = channel
+        self.multiplexer = multiplexer
+        self.watcher = watcher
+        self.idleTimeout = idleTimeout
+        idleTimer = DeadlineTimer(eventLoop: channel.eventLoop, step: idleTimeout)
+        idleTimer.onExpiry = { [weak self] in self?.channel.close(promise: nil) }
+        watcher.onGoAway = { [weak self] in
+            guard let self else { return }
+            goingAway = true
+            if openStreams == 0 { channel.close(promise: nil) }
+        }
+        idleTimer.set(after: idleTimeout)
+    }
+
+    /// Room for one more stream, within Sluice's cap and the backend's SETTINGS.
+    func hasRoom(_ cap: Int) -> Bool {
+        !goingAway && channel.isActive && openStreams < min(cap, watcher.peerMaxStreams)
+    }
+
+    func streamOpened() {
+        openStreams += 1
+        idleTimer.clear()
+    }
+
+    func streamClosed() {
+        openStreams -= 1
+        guard openStreams == 0 else { return }
+        if goingAway { channel.close(promise: nil) } else { idleTimer.set(after: idleTimeout) }
+    }
+}
+
+/// Behind the HTTP/2 handler on an upstream connection: reads the backend's
+/// SETTINGS_MAX_CONCURRENT_STREAMS and GOAWAY from the connection's own frames.
+final class HTTP2SessionWatcher: ChannelInboundHandler {
+    typealias InboundIn = HTTP2Frame
+
+    private(set) var peerMaxStreams = Int.max
+    var onGoAway: () -> Void = {}
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data).payload {
+        case .settings(.settings(let settings)):
+            for setting in settings where setting.parameter == .maxConcurrentStreams { peerMaxStreams = setting.value }
+        case .goAway:
+            onGoAway()
+        default:
+            break
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A connection-level protocol error: its streams have failed with it.
+        context.close(promise: nil)
+    }
+}

@@ -19,6 +19,7 @@ bench_init() {  # bench_init TAG
   BENCH_TAG=$1
   REPO=$(cd "$HERE/.." && pwd)
   OUT="$HERE/out"
+  mkdir -p "$OUT"  # reports land here; a fresh clone has no bench/out yet
   export PATH="$PATH:/usr/sbin:/sbin"
 }
 

@@ -7,7 +7,7 @@
     h2_peer.py idle PORT            opens a connection and sends nothing more; prints the server's
                                     "goaway CODE" (or "no goaway", bounded at 20 s).
     h2_peer.py hold PORT PATH       GETs PATH on stream 1 and keeps the connection open, printing
-                                    "headers", "end" (END_STREAM) and "goaway CODE" as frames
+                                    "headers", "end" (END_STREAM), "rst CODE" and "goaway CODE" as frames
                                     arrive, then "closed" when the server closes (bounded at 20 s).
     h2_peer.py grpc PORT PATH TEXT  sends a gRPC-style unary call (POST, application/grpc,
                                     te: trailers, TEXT as one length-prefixed message) and
@@ -125,6 +125,8 @@ def hold(port, path):
                 print("end", flush=True)
             if kind == 7:
                 print("goaway " + h2.errors.ErrorCodes(int.from_bytes(payload[4:8], "big")).name, flush=True)
+            if kind == 3:
+                print("rst " + h2.errors.ErrorCodes(int.from_bytes(payload[0:4], "big")).name, flush=True)
             if kind == 6 and not flags & 0x1:  # PING: answer it, as a live client does
                 sock.sendall(len(payload).to_bytes(3, "big") + bytes([6, 1]) + b"\x00\x00\x00\x00" + payload)
         try:

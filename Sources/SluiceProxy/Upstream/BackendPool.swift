@@ -65,10 +65,17 @@ final class BackendPool {
     /// Whether the next request needs no new connection.
     var hasIdleConnection: Bool { sessions?.hasRoom ?? !idle.isEmpty }
 
-    /// Returns a connection after a complete, keep-alive exchange. A stream is never reused:
-    /// closing it after its exchange is a no-op, before it a RST_STREAM.
+    /// Returns a connection after a complete, keep-alive exchange. A stream is never reused: it
+    /// closes by itself once both sides ended. Closing it in the same tick would reset it
+    /// (RST_STREAM, which backends count against rapid reset); on the next it is a no-op, and
+    /// frees a stream that never carried a request.
     func release(_ connection: UpstreamConnection) {
-        if connection.isStream { return connection.close() }
+        if connection.isStream {
+            connection.handler.delegate = nil
+            connection.endStream()
+            let channel = connection.channel
+            return eventLoop.assumeIsolated().execute { channel.close(promise: nil) }
+        }
         connection.handler.delegate = nil
         connection.handler.setReadsPaused(false)
         guard connection.channel.isActive, idle.count < pool.maxIdle else {

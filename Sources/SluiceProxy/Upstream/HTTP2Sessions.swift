@@ -78,7 +78,8 @@ final class HTTP2Sessions {
                 let connection = UpstreamConnection(channel: stream, handler: handler, idleTimeout: idleTimeout, isStream: true)
                 connection.requestsServed = session.streamsServed
                 session.streamsServed += 1
-                stream.closeFuture.assumeIsolated().whenComplete { _ in session.streamClosed() }
+                connection.onStreamEnd = { session.streamClosed() }
+                stream.closeFuture.assumeIsolated().whenComplete { _ in connection.endStream() }
                 completion(.success(connection))
             }
         }

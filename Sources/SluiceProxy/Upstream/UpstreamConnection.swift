@@ -20,6 +20,16 @@ final class UpstreamConnection {
         idleTimer = DeadlineTimer(eventLoop: channel.eventLoop, step: idleTimeout)
     }
 
+    /// For a stream: gives its place back to its HTTP/2 connection, once, at whichever comes
+    /// first, the end of its exchange or its close (which NIO reports a little later).
+    var onStreamEnd: (() -> Void)?
+
+    func endStream() {
+        let end = onStreamEnd
+        onStreamEnd = nil
+        end?()
+    }
+
     func write(_ part: HTTPClientRequestPart) {
         handler.write(part)
     }

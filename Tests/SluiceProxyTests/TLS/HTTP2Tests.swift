@@ -107,6 +107,8 @@ import Testing
         let lines = try await peer.value.split(separator: "\n").map(String.init)
         #expect(lines.contains("goaway NO_ERROR"), "\(lines)")
         #expect(lines.contains("end"), "\(lines)")
+        // A stream that ended both ways is closed, not reset.
+        #expect(!lines.contains { $0.hasPrefix("rst") }, "\(lines)")
         #expect(lines.last == "closed", "\(lines)")
         #expect(await drained.value)
         try? await proxy.server.shutdown()

@@ -53,6 +53,25 @@ import Testing
         await backend.stop()
     }
 
+    /// h2load (nghttp2) as the client: HTTP/2 on both sides, many streams on few connections.
+    @Test func h2loadStreamsAllSucceedOverOneUpstreamConnection() async throws {
+        let backend = try await TestBackend.start(http2: true, group: testGroup)
+        let proxy = try await Self.proxy(backend) { config in config.listeners[0].http2.enabled = true }
+        let out = try await offPool {
+            let child = try ChildProcess.launch("/usr/bin/env", ["h2load", "-n", "400", "-c", "4", "-m", "20", "\(proxy.url)/hello"])
+            if child.waitForExit(timeout: 120) == nil { child.kill() }
+            child.waitForOutput(timeout: 5)
+            return child.stdoutText + child.stderrText
+        }
+        #expect(out.contains("400 succeeded, 0 failed, 0 errored"), "\(out)")
+        #expect(out.contains("status codes: 400 2xx"), "\(out)")
+        #expect(backend.requestCount == 400)
+        // Up to 80 requests at once from 4 client connections; one event loop: one connection.
+        #expect(backend.connectionsAccepted == 1, "\(proxy.errorLog.all.suffix(5))")
+        await proxy.stop()
+        await backend.stop()
+    }
+
     @Test func grpcPassesThroughWithTrailersFromAnH2Client() async throws {
         let backend = try await TestBackend.start(http2: true, group: testGroup)
         let proxy = try await Self.proxy(backend) { config in config.listeners[0].http2.enabled = true }

@@ -86,7 +86,8 @@ final class BackgroundRefresh: UpstreamDelegate {
         let policy = request.admitted.generation.cache.policy
         switch part {
         case .head(let response):
-            reusable = response.isKeepAlive
+            // An HTTP/2 stream ends by itself; closing it after the end would reset it.
+            reusable = response.isKeepAlive || response.version.major == 2
             let fields = HeaderFields(response.headers)
             let status = Int(response.status.code)
             if status == 304, Revalidation.isNotModifiedApplicable(notModified: fields, stored: object.stored.headers) {

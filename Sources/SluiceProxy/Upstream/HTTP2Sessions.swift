@@ -16,6 +16,8 @@ final class HTTP2Sessions {
     private var sessions: [HTTP2Session] = []
     /// Connections being opened, each with the requests that wait for it.
     private var connecting: [PendingSession] = []
+    /// Set by `closeAll`: the pool is retired, and no connection stays open in it.
+    private var closing = false
 
     init(pool: BackendPool, config: ClusterHTTP2Config, idleTimeout: TimeAmount) {
         self.pool = pool
@@ -45,12 +47,18 @@ final class HTTP2Sessions {
             case .success(let session):
                 sessions.append(session)
                 for waiter in pending.waiters { open(on: session, waiter) }
+                if closing {
+                    session.goingAway = true
+                    if session.openStreams == 0 { session.channel.close(promise: nil) }
+                }
             }
         }
     }
 
-    /// Connections without streams close now; the others once their last stream ends.
+    /// Connections without streams close now; the others once their last stream ends. One
+    /// still connecting serves its waiters, then closes the same way.
     func closeAll() {
+        closing = true
         for session in sessions {
             session.goingAway = true
             if session.openStreams == 0 { session.channel.close(promise: nil) }
@@ -75,9 +83,10 @@ final class HTTP2Sessions {
                     stream.close(promise: nil)
                     return completion(.failure(UpstreamConnectError.refused("\(address): no HTTP/2 stream")))
                 }
+                // Never counted as reused: a failed stream is the backend's failure, for outlier
+                // detection and the retry budget, not a stale connection to retry at once on a
+                // new one (which, for 100 streams of a connection that died, would be 100 connects).
                 let connection = UpstreamConnection(channel: stream, handler: handler, idleTimeout: idleTimeout, isStream: true)
-                connection.requestsServed = session.streamsServed
-                session.streamsServed += 1
                 connection.onStreamEnd = { session.streamClosed() }
                 stream.closeFuture.assumeIsolated().whenComplete { _ in connection.endStream() }
                 completion(.success(connection))
@@ -142,7 +151,6 @@ final class HTTP2Session {
     let idleTimer: DeadlineTimer
     private let idleTimeout: TimeAmount
     private(set) var openStreams = 0
-    var streamsServed = 0
     /// No new stream starts here: the backend sent GOAWAY, or the pool is closing.
     var goingAway = false
 
@@ -198,7 +206,9 @@ final class HTTP2SessionWatcher: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A connection-level protocol error: its streams have failed with it.
-        context.close(promise: nil)
+        // NIO reports one stream's error here too, and a connection error only after its own
+        // GOAWAY, without closing: either way no new stream starts here, and the connection
+        // closes once the streams in flight are done. I/O and TLS errors close it themselves.
+        onGoAway()
     }
 }

@@ -9,8 +9,7 @@ final class UpstreamConnection {
     let isStream: Bool
     /// Runs the pool's `idle_timeout` while the connection waits in the pool.
     let idleTimer: DeadlineTimer
-    /// Exchanges this connection carried; for a stream, those its HTTP/2 connection carried
-    /// before it, so that a failure on a reused connection is retried on a new one alike.
+    /// Exchanges this connection carried (a stream carries one).
     var requestsServed = 0
 
     init(channel: any Channel, handler: UpstreamHandler, idleTimeout: TimeAmount, isStream: Bool = false) {

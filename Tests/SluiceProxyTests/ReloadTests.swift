@@ -120,6 +120,26 @@ import Testing
         }
     }
 
+    /// The same bound for a stream of an HTTP/2 connection: the reload reaches the stream.
+    @Test func anHTTP2StreamOnARemovedRouteGetsABoundedDrain() async throws {
+        let routes = "  - {name: slow, match: {path_prefix: /slow}, cluster: a}\n" + Self.toA
+        let h2 = "reload: {drain_timeout: 300ms}"
+        let yaml = { (a: TestBackend, b: TestBackend, routes: String) in
+            Self.yaml(a, b, routes: routes, extra: h2).replacingOccurrences(of: "port: 0}]", with: "port: 0, http2: {enabled: true}}]")
+        }
+        try await Self.withReloadable({ yaml($0, $1, routes) }) { proxy, file, a, b in
+            let answer = Task { try await Curl.run(["--http2-prior-knowledge", "-i", "\(proxy.url)/slow?ms=20000"]) }
+            #expect(await eventually { a.requestCount >= 1 })
+            try Self.write(yaml(a, b, Self.toA), to: file)
+            let started = NIODeadline.now()
+            #expect(await proxy.server.reload().result == .applied)
+            let ended = Curl.parse(try await answer.value.stdout)
+            #expect(ended.status == 503)
+            #expect(ended.body == "route slow was removed by a reload; reload.drain_timeout passed\n")
+            #expect(NIODeadline.now() - started < .seconds(15))
+        }
+    }
+
     @Test func aRequestOnARemovedRouteGetsABoundedDrain() async throws {
         let routes = "  - {name: slow, match: {path_prefix: /slow}, cluster: a}\n" + Self.toA
         try await Self.withReloadable({ Self.yaml($0, $1, routes: routes, extra: "reload: {drain_timeout: 300ms}") }) { proxy, file, a, b in

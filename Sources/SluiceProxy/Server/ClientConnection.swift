@@ -62,6 +62,8 @@ struct ClientConnection: Sendable {
         stream.streamResetFrameRateLimit.maximumCount = http2.maxResets
         stream.streamResetFrameRateLimit.windowLength = TimeAmount(http2.resetWindow)
         let (runtime, peer, hsts) = (self.runtime, self.peer, settings.hsts)
+        let events = HTTP2ConnectionEvents()
+        let registry = NIOLoopBound(events, eventLoop: channel.eventLoop)
         // The connection's lifecycle: GOAWAY after `client_idle` without a stream, and a
         // graceful GOAWAY when Sluice drains (in-flight streams finish, then it closes).
         let manager = NIOHTTP2ServerConnectionManagementHandler(
@@ -71,6 +73,7 @@ struct ClientConnection: Sendable {
             mode: .server, connectionConfiguration: connection, streamConfiguration: stream, streamDelegate: manager.http2StreamDelegate
         ) { stream in
             stream.eventLoop.makeCompletedFuture {
+                registry.value.track(stream)
                 let sync = stream.pipeline.syncOperations
                 try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                 if let hsts { try sync.addHandler(HSTSHandler(value: hsts)) }
@@ -80,23 +83,37 @@ struct ClientConnection: Sendable {
                                                  clientTimeouts: self.clientTimeouts()))
             }
         }
-        try channel.pipeline.syncOperations.addHandlers([manager, HTTP2ConnectionEvents()])
+        try channel.pipeline.syncOperations.addHandlers([manager, events])
         // Added after the connection became active (ALPN or the h2c preface decided): its timers
         // start on channelActive, which is given to it alone, not to the handlers before it.
         if channel.isActive { manager.channelActive(context: try channel.pipeline.syncOperations.context(handler: manager)) }
     }
 }
 
-/// Sluice's connection-wide events on an HTTP/2 connection: a reload that wants clients to
-/// reconnect is a graceful GOAWAY (as a drain is), and a drain that ran out of time closes it.
+/// Sluice's connection-wide events on an HTTP/2 connection. A reload that wants clients to
+/// reconnect is a graceful GOAWAY (as a drain is). A reload that retired routes, and a drain
+/// that ran out of time, reach every open stream's ProxyHandler, as they reach an HTTP/1.1
+/// connection's; after the latter the connection closes.
 final class HTTP2ConnectionEvents: ChannelInboundHandler {
     typealias InboundIn = Any
+
+    private var streams: [ObjectIdentifier: any Channel] = [:]
+
+    func track(_ stream: any Channel) {
+        let key = ObjectIdentifier(stream)
+        streams[key] = stream
+        stream.closeFuture.assumeIsolated().whenComplete { [weak self] _ in self?.streams[key] = nil }
+    }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ReconnectRequested {
             // From the head, so that the connection manager before this handler sees it.
             context.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        } else if let retired = event as? RoutesRetired {
+            for stream in streams.values { stream.pipeline.fireUserInboundEventTriggered(retired) }
         } else if event is DrainTimedOut {
+            // Each stream answers its cause (503, drain timeout) before the connection goes.
+            for stream in streams.values { stream.pipeline.fireUserInboundEventTriggered(DrainTimedOut()) }
             context.close(promise: nil)
         } else {
             context.fireUserInboundEventTriggered(event)

@@ -12,7 +12,10 @@ final class HTTP2Sessions {
     private let config: ClusterHTTP2Config
     private let scheme: HTTP2FramePayloadToHTTP1ClientCodec.HTTPProtocol
     private let address: String
-    var idleTimeout: TimeAmount
+    /// A reload's `pool.idle_timeout` reaches the open connections too.
+    var idleTimeout: TimeAmount {
+        didSet { for session in sessions { session.update(idleTimeout: idleTimeout) } }
+    }
     private var sessions: [HTTP2Session] = []
     /// Connections being opened, each with the requests that wait for it.
     private var connecting: [PendingSession] = []
@@ -149,7 +152,7 @@ final class HTTP2Session {
     private let watcher: HTTP2SessionWatcher
     /// Closes the connection after `pool.idle_timeout` without streams.
     let idleTimer: DeadlineTimer
-    private let idleTimeout: TimeAmount
+    private var idleTimeout: TimeAmount
     private(set) var openStreams = 0
     /// No new stream starts here: the backend sent GOAWAY, or the pool is closing.
     var goingAway = false
@@ -167,6 +170,11 @@ final class HTTP2Session {
             if openStreams == 0 { channel.close(promise: nil) }
         }
         idleTimer.set(after: idleTimeout)
+    }
+
+    func update(idleTimeout: TimeAmount) {
+        self.idleTimeout = idleTimeout
+        if openStreams == 0, !goingAway { idleTimer.set(after: idleTimeout) }
     }
 
     /// Room for one more stream, within Sluice's cap and the backend's SETTINGS.

@@ -173,6 +173,30 @@ import Testing
         await backend.stop()
     }
 
+    @Test func aReloadedIdleTimeoutReachesTheOpenConnection() async throws {
+        let backend = try await TestBackend.start(http2: true, group: testGroup)
+        let yaml = { (idle: String) in
+            """
+            listeners: [{address: 127.0.0.1, port: 0}]
+            admin: {port: 0}
+            reload: {watch: false}
+            clusters: [{name: main, backends: ["\(backend.address)"], http2: true, pool: {idle_timeout: \(idle)}}]
+            routes: [{cluster: main}]
+            """
+        }
+        let file = try TemporaryFile(contents: yaml("300s"), name: "sluice-h2-idle")
+        let proxy = try await ProxyHarness.start(file: file.path)
+        #expect(try await Curl.run(["\(proxy.url)/hello"]).stdout == "hello from backend")
+        try yaml("200ms").write(toFile: file.path, atomically: true, encoding: .utf8)
+        #expect(await proxy.server.reload().result == .applied)
+        // The next request takes the new settings on this loop, on the same connection.
+        #expect(try await Curl.run(["\(proxy.url)/hello"]).stdout == "hello from backend")
+        #expect(backend.connectionsAccepted == 1)
+        #expect(await eventually(within: 30) { backend.connectionsOpen == 0 })
+        await proxy.stop()
+        await backend.stop()
+    }
+
     @Test func anIdleConnectionClosesAfterThePoolsIdleTimeout() async throws {
         let backend = try await TestBackend.start(http2: true, group: testGroup)
         let proxy = try await Self.proxy(backend) { config in config.clusters[0].pool.idleTimeout = .milliseconds(200) }

@@ -86,8 +86,7 @@ final class BackgroundRefresh: UpstreamDelegate {
         let policy = request.admitted.generation.cache.policy
         switch part {
         case .head(let response):
-            // An HTTP/2 stream ends by itself; closing it after the end would reset it.
-            reusable = response.isKeepAlive || response.version.major == 2
+            reusable = response.allowsUpstreamReuse
             let fields = HeaderFields(response.headers)
             let status = Int(response.status.code)
             if status == 304, Revalidation.isNotModifiedApplicable(notModified: fields, stored: object.stored.headers) {

@@ -376,8 +376,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             return fail(exchange, .badGateway, "upstream \(exchange.backendAddress) switched protocols unasked")
         }
         // A backend that refused an upgrade may still expect one on this connection.
-        // An HTTP/2 stream ends by itself once both sides are done; closing it is a RST_STREAM.
-        exchange.upstreamReusable = (head.isKeepAlive || head.version.major == 2) && exchange.upgrade == nil
+        exchange.upstreamReusable = head.allowsUpstreamReuse && exchange.upgrade == nil
         let now = NIODeadline.now()
         let latency = exchange.tryLatency(at: now)
         exchange.upstreamHeadNanos = latency

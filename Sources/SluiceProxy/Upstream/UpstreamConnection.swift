@@ -41,3 +41,9 @@ final class UpstreamConnection {
         channel.close(promise: nil)
     }
 }
+
+extension HTTPResponseHead {
+    /// Whether the exchange may end by `release` rather than `close`: keep-alive for HTTP/1.x;
+    /// an HTTP/2 stream always, since it ends by itself and closing it would reset it.
+    var allowsUpstreamReuse: Bool { isKeepAlive || version.major == 2 }
+}

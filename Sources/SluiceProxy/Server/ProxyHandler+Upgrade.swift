@@ -57,7 +57,7 @@ extension ProxyHandler {
         }
         exchange.streamTimer?.cancel()  // a tunnel is bounded by tunnel_idle instead
         self.exchange = nil
-        connection.idleTimer.cancel()
+        connection.idleTimer?.cancel()
         connection.handler.delegate = nil
         do {
             let client = context.pipeline.syncOperations

@@ -50,11 +50,12 @@ final class BackendPool {
 
     /// Hands over an idle pooled connection if one is alive (synchronously), else connects.
     /// With `fresh`, always connects: for a retry after a pooled connection went stale.
-    /// On an HTTP/2 cluster: a new stream, on a connection with room for it (`fresh`: a new one).
+    /// On an HTTP/2 cluster: a new stream, on a connection with room for it (a stream is never
+    /// stale, so `fresh` does not apply).
     func acquire(connectTimeout: TimeAmount, fresh: Bool = false, _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
-        if let sessions { return sessions.openStream(connectTimeout: connectTimeout, fresh: fresh, completion) }
+        if let sessions { return sessions.openStream(connectTimeout: connectTimeout, completion) }
         while !fresh, let connection = idle.popLast() {
-            connection.idleTimer.clear()
+            connection.idleTimer?.clear()
             if connection.channel.isActive {
                 return completion(.success(connection))
             }
@@ -83,7 +84,7 @@ final class BackendPool {
             return
         }
         idle.append(connection)
-        connection.idleTimer.set(after: idleTimeout)
+        connection.idleTimer?.set(after: idleTimeout)
     }
 
     /// Idle connections close now; HTTP/2 connections as soon as their streams are done.
@@ -97,7 +98,7 @@ final class BackendPool {
     private func remove(_ connection: UpstreamConnection) {
         if let index = idle.firstIndex(where: { $0 === connection }) {
             idle.remove(at: index)
-            connection.idleTimer.cancel()
+            connection.idleTimer?.cancel()
         }
     }
 
@@ -122,7 +123,7 @@ final class BackendPool {
                     let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
                     let connection = UpstreamConnection(channel: channel, handler: handler, idleTimeout: self.idleTimeout)
                     // Fires only while the connection idles in the pool (acquire clears it).
-                    connection.idleTimer.onExpiry = { [weak self, weak connection] in
+                    connection.idleTimer?.onExpiry = { [weak self, weak connection] in
                         guard let self, let connection else { return }
                         self.remove(connection)
                         connection.close()

@@ -32,12 +32,11 @@ final class HTTP2Sessions {
 
     var hasRoom: Bool { sessions.contains { $0.hasRoom(config.maxConcurrentStreams) } }
 
-    /// `fresh`: a retry after a failure on a reused connection, which may have been stale.
-    func openStream(connectTimeout: TimeAmount, fresh: Bool, _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
-        if !fresh, let session = sessions.first(where: { $0.hasRoom(config.maxConcurrentStreams) }) {
+    func openStream(connectTimeout: TimeAmount, _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+        if let session = sessions.first(where: { $0.hasRoom(config.maxConcurrentStreams) }) {
             return open(on: session, completion)
         }
-        if !fresh, let pending = connecting.first(where: { $0.waiters.count < config.maxConcurrentStreams }) {
+        if let pending = connecting.first(where: { $0.waiters.count < config.maxConcurrentStreams }) {
             return pending.waiters.append(completion)
         }
         let pending = PendingSession(completion)
@@ -50,10 +49,7 @@ final class HTTP2Sessions {
             case .success(let session):
                 sessions.append(session)
                 for waiter in pending.waiters { open(on: session, waiter) }
-                if closing {
-                    session.goingAway = true
-                    if session.openStreams == 0 { session.channel.close(promise: nil) }
-                }
+                if closing { session.retire() }
             }
         }
     }
@@ -62,15 +58,12 @@ final class HTTP2Sessions {
     /// still connecting serves its waiters, then closes the same way.
     func closeAll() {
         closing = true
-        for session in sessions {
-            session.goingAway = true
-            if session.openStreams == 0 { session.channel.close(promise: nil) }
-        }
+        for session in sessions { session.retire() }
     }
 
     private func open(on session: HTTP2Session, _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
         session.streamOpened()
-        let (scheme, idleTimeout, address) = (self.scheme, self.idleTimeout, self.address)
+        let (scheme, address) = (self.scheme, self.address)
         session.multiplexer.createStreamChannel { stream in
             stream.eventLoop.makeCompletedFuture {
                 try stream.pipeline.syncOperations.addHandlers([HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: scheme), UpstreamHandler()])
@@ -89,7 +82,7 @@ final class HTTP2Sessions {
                 // Never counted as reused: a failed stream is the backend's failure, for outlier
                 // detection and the retry budget, not a stale connection to retry at once on a
                 // new one (which, for 100 streams of a connection that died, would be 100 connects).
-                let connection = UpstreamConnection(channel: stream, handler: handler, idleTimeout: idleTimeout, isStream: true)
+                let connection = UpstreamConnection(channel: stream, handler: handler, idleTimeout: nil)
                 connection.onStreamEnd = { session.streamClosed() }
                 stream.closeFuture.assumeIsolated().whenComplete { _ in connection.endStream() }
                 completion(.success(connection))
@@ -154,8 +147,8 @@ final class HTTP2Session {
     let idleTimer: DeadlineTimer
     private var idleTimeout: TimeAmount
     private(set) var openStreams = 0
-    /// No new stream starts here: the backend sent GOAWAY, or the pool is closing.
-    var goingAway = false
+    /// No new stream starts here: the backend sent GOAWAY or an error, or the pool is closing.
+    private(set) var goingAway = false
 
     init(channel: any Channel, multiplexer: NIOHTTP2Handler.StreamMultiplexer, watcher: HTTP2SessionWatcher, idleTimeout: TimeAmount) {
         self.channel = channel
@@ -164,12 +157,14 @@ final class HTTP2Session {
         self.idleTimeout = idleTimeout
         idleTimer = DeadlineTimer(eventLoop: channel.eventLoop, step: idleTimeout)
         idleTimer.onExpiry = { [weak self] in self?.channel.close(promise: nil) }
-        watcher.onGoAway = { [weak self] in
-            guard let self else { return }
-            goingAway = true
-            if openStreams == 0 { channel.close(promise: nil) }
-        }
+        watcher.onGoAway = { [weak self] in self?.retire() }
         idleTimer.set(after: idleTimeout)
+    }
+
+    /// No new stream starts here; the connection closes once its streams are done.
+    func retire() {
+        goingAway = true
+        if openStreams == 0 { channel.close(promise: nil) }
     }
 
     func update(idleTimeout: TimeAmount) {

@@ -7,16 +7,18 @@ final class UpstreamConnection {
     let channel: any Channel
     let handler: UpstreamHandler
     let isStream: Bool
-    /// Runs the pool's `idle_timeout` while the connection waits in the pool.
-    let idleTimer: DeadlineTimer
+    /// Runs the pool's `idle_timeout` while the connection waits in the pool; a stream, never
+    /// pooled, has none (so a request on HTTP/2 allocates no timer for it).
+    let idleTimer: DeadlineTimer?
     /// Exchanges this connection carried (a stream carries one).
     var requestsServed = 0
 
-    init(channel: any Channel, handler: UpstreamHandler, idleTimeout: TimeAmount, isStream: Bool = false) {
+    /// `idleTimeout` nil: a stream.
+    init(channel: any Channel, handler: UpstreamHandler, idleTimeout: TimeAmount?) {
         self.channel = channel
         self.handler = handler
-        self.isStream = isStream
-        idleTimer = DeadlineTimer(eventLoop: channel.eventLoop, step: idleTimeout)
+        isStream = idleTimeout == nil
+        idleTimer = idleTimeout.map { DeadlineTimer(eventLoop: channel.eventLoop, step: $0) }
     }
 
     /// For a stream: gives its place back to its HTTP/2 connection, once, at whichever comes
@@ -36,7 +38,7 @@ final class UpstreamConnection {
     func flush() { handler.flush() }
 
     func close() {
-        idleTimer.cancel()
+        idleTimer?.cancel()
         handler.delegate = nil
         channel.close(promise: nil)
     }

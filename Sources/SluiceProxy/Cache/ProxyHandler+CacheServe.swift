@@ -16,6 +16,8 @@ extension ProxyHandler {
                      keepAlive: Bool, exchange: Exchange? = nil, result: String = "hit") {
         guard let context else { return }
         let admitted = request.admitted
+        let close = !keepAlive || quiescing
+        if !close, serveEncoded(object, reuse: reuse, to: request, status: status, exchange: exchange, result: result) { return }
         let now = runtime.cache.clock.now()
         // The stored fields as NIO's, made once per object; fields a qualified no-cache names
         // are left out only for the reuses that need it.
@@ -52,7 +54,6 @@ extension ProxyHandler {
         }
         headers.replaceOrAdd(name: "Age", value: String(reuse.age))
         if length >= 0 { headers.replaceOrAdd(name: "Content-Length", value: String(length)) }
-        let close = !keepAlive || quiescing
         var head = HeaderRewriting.clientHead(
             from: HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: code), headers: headers),
             requestVersion: admitted.head.version, keepAlive: !close, policy: admitted.snapshot.config.headers,
@@ -63,19 +64,50 @@ extension ProxyHandler {
         closing = closing || close
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        let sent = body?.readableBytes ?? 0
-        if let exchange {
-            exchange.bytesOut += sent
-            exchange.cacheResult = result
-            record(exchange, status: code, error: nil)
-        } else {
-            recordLocal(admitted.local, status: code, route: admitted.route.name, bytesOut: sent, cache: result)
-        }
+        recordCached(request, status: code, sent: body?.readableBytes ?? 0, exchange: exchange, result: result)
         if close {
             writeLastAndClose(.end(nil), context: context)
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             responseFinished()
+        }
+    }
+
+    /// The common hit (a full GET answer on a kept-alive HTTP/1.1 connection) sent as the
+    /// object's encoded head, the fields of this answer, and the body: no field of the stored
+    /// response is encoded again. False, having sent nothing, for any other answer.
+    private func serveEncoded(_ object: CachedObject, reuse: ServeDecision.Reuse, to request: CacheRequest,
+                              status: CacheStatus, exchange: Exchange?, result: String) -> Bool {
+        let admitted = request.admitted
+        guard let encoder = responseEncoder, request.method == .GET, admitted.head.version == .http1_1,
+              reuse.omittedFields.isEmpty, request.limitFields.isEmpty || !object.hasLimitFields,
+              HTTPResponseStatus(statusCode: object.stored.status).mayHaveResponseBody,
+              !request.fields.contains("If-None-Match"), !request.fields.contains("If-Modified-Since"),
+              !request.fields.contains("Range")
+        else { return false }
+        let policy = admitted.snapshot.config.headers
+        var head = ByteBufferAllocator().buffer(capacity: object.encodedHead.readableBytes + 256)
+        head.writeImmutableBuffer(object.encodedHead)
+        head.addField("Age", String(reuse.age))
+        HeaderRewriting.addClientFields(
+            to: &head, via: object.storedVia, version: .http1_1, hasRequestID: object.clientFields.contains(name: policy.requestID),
+            requestID: admitted.local.requestID, limitFields: request.limitFields, keepAlive: true, requestVersion: .http1_1,
+            policy: policy)
+        for (name, value) in cacheFields(status, upstream: nil, hit: status.hit, request: request) { head.addField(name, value) }
+        head.writeStaticString("\r\n")
+        encoder.writeEncoded(head: head, body: object.body.readableBytes > 0 ? object.body : nil)
+        recordCached(request, status: object.stored.status, sent: object.body.readableBytes, exchange: exchange, result: result)
+        responseFinished()
+        return true
+    }
+
+    private func recordCached(_ request: CacheRequest, status: Int, sent: Int, exchange: Exchange?, result: String) {
+        if let exchange {
+            exchange.bytesOut += sent
+            exchange.cacheResult = result
+            record(exchange, status: status, error: nil)
+        } else {
+            recordLocal(request.admitted.local, status: status, route: request.admitted.route.name, bytesOut: sent, cache: result)
         }
     }
 

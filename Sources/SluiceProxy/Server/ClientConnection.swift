@@ -32,22 +32,21 @@ struct ClientConnection: Sendable {
         let timeouts = clientTimeouts()
         try sync.addHandler(timeouts)
         // No outbound header validation: every forwarded field was parsed by llhttp and every
-        // field Sluice adds is validated when the config is loaded.
-        try sync.configureHTTPServerPipeline(
-            withPipeliningAssistance: false,
-            withErrorHandling: false,
-            withOutboundHeaderValidation: false,
-            withEncoderConfiguration: .init(),
-            withDecoderLimitConfiguration: decoderLimits
-        )
+        // field Sluice adds is validated when the config is loaded. Sluice's own encoder, after
+        // the decoder so that it sees each request's method.
+        let encoder = ClientResponseEncoder()
+        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)))
+        try sync.addHandler(encoder)
         if let hsts = settings.hsts { try sync.addHandler(HSTSHandler(value: hsts)) }
         if let forward = settings.forwardProxy {
             var untrusted = peer
             untrusted.isTrusted = false
             return try sync.addHandler(ForwardProxyHandler(config: forward, runtime: runtime, peer: untrusted, clientTimeouts: timeouts))
         }
-        try sync.addHandler(ProxyHandler(runtime: runtime, loop: runtime.loopState(for: channel.eventLoop), peer: peer,
-                                         clientTimeouts: timeouts))
+        let proxy = ProxyHandler(runtime: runtime, loop: runtime.loopState(for: channel.eventLoop), peer: peer, clientTimeouts: timeouts)
+        // Bytes written by the encoder pass no handler after it: not with HSTS, which adds a field.
+        if settings.hsts == nil { proxy.responseEncoder = encoder }
+        try sync.addHandler(proxy)
     }
 
     func configureHTTP2(_ channel: any Channel) throws {

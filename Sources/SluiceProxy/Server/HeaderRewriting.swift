@@ -153,33 +153,55 @@ enum HeaderRewriting {
         requestID: String,
         limitFields: [(String, String)] = []
     ) -> HTTPResponseHead {
-        let named = head.headers.contains(name: "connection") ? connectionNamed(head.headers) : []
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(head.headers.count + 3 + limitFields.count)
+        var passed = passedFields(head.headers, reserving: 3 + limitFields.count, dropLimitFields: !limitFields.isEmpty)
+        addClientFields(to: &passed.fields, via: passed.via, version: head.version,
+                        hasRequestID: passed.fields.contains(name: policy.requestID), requestID: requestID,
+                        limitFields: limitFields, keepAlive: keepAlive, requestVersion: requestVersion, policy: policy)
+        return HTTPResponseHead(version: requestVersion == .http1_0 ? .http1_0 : .http1_1, status: head.status, headers: passed.fields)
+    }
+
+    /// What passes of a response's own fields to the client: not the hop-by-hop ones, not the
+    /// ones its Connection names, not its RateLimit fields when Sluice sends its own (they would
+    /// contradict Sluice's limits). Its Via values are set apart, for Sluice's hop to join.
+    static func passedFields(_ headers: HTTPHeaders, reserving extra: Int = 0,
+                             dropLimitFields: Bool) -> (fields: HTTPHeaders, via: [String]) {
+        let named = headers.contains(name: "connection") ? connectionNamed(headers) : []
+        var fields = HTTPHeaders()
+        fields.reserveCapacity(headers.count + extra)
         var via: [String] = []
-        var hasRequestID = false
-        for (name, value) in head.headers {
+        for (name, value) in headers {
             if isHopByHop(name) || named.contains(where: { equalsIgnoringCase(name, $0) }) { continue }
-            // Sluice's RateLimit fields describe Sluice's limits; a backend's own would contradict them.
-            if !limitFields.isEmpty, equalsIgnoringCase(name, "ratelimit") || equalsIgnoringCase(name, "ratelimit-policy") { continue }
+            if dropLimitFields, isRateLimitField(name) { continue }
             if equalsIgnoringCase(name, "via") { via.append(value); continue }
-            if !hasRequestID, equalsIgnoringCase(name, policy.requestID) { hasRequestID = true }
-            headers.add(name: name, value: value)
+            fields.add(name: name, value: value)
         }
+        return (fields, via)
+    }
+
+    static func isRateLimitField(_ name: String) -> Bool {
+        equalsIgnoringCase(name, "ratelimit") || equalsIgnoringCase(name, "ratelimit-policy")
+    }
+
+    /// What Sluice adds to each response a client gets: its hop in Via, the request id unless
+    /// the response has one, its RateLimit fields, and Connection where a close or an HTTP/1.0
+    /// client needs it. `version` is the response's own, for the Via hop.
+    static func addClientFields<Sink: FieldSink>(
+        to sink: inout Sink, via: [String], version: HTTPVersion, hasRequestID: Bool, requestID: String,
+        limitFields: [(String, String)], keepAlive: Bool, requestVersion: HTTPVersion, policy: HeaderPolicy
+    ) {
         if !policy.via.isEmpty {
-            let hop = viaHop(head.version, policy)
-            headers.add(name: "Via", value: via.isEmpty ? hop : via.joined(separator: ", ") + ", " + hop)
+            let hop = viaHop(version, policy)
+            sink.addField("Via", via.isEmpty ? hop : via.joined(separator: ", ") + ", " + hop)
         } else {
-            for value in via { headers.add(name: "Via", value: value) }
+            for value in via { sink.addField("Via", value) }
         }
-        if !hasRequestID { headers.add(name: policy.requestID, value: requestID) }
-        headers.add(contentsOf: limitFields)
+        if !hasRequestID { sink.addField(policy.requestID, requestID) }
+        for (name, value) in limitFields { sink.addField(name, value) }
         if !keepAlive {
-            headers.add(name: "Connection", value: "close")
+            sink.addField("Connection", "close")
         } else if requestVersion == .http1_0 {
-            headers.add(name: "Connection", value: "keep-alive")
+            sink.addField("Connection", "keep-alive")
         }
-        return HTTPResponseHead(version: requestVersion == .http1_0 ? .http1_0 : .http1_1, status: head.status, headers: headers)
     }
 
     /// Trailer fields that must not travel in a trailer section (RFC 9110 §6.5.1): framing,

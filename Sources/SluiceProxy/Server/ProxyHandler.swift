@@ -34,6 +34,9 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// Its trust is judged again when a reload changes `headers.trusted_proxies`.
     var peer: ClientPeer
     let clientTimeouts: ClientTimeoutHandler
+    /// The HTTP/1.1 connection's encoder, through which a cache hit goes as bytes; nil on an
+    /// HTTP/2 stream, and where a handler between them (HSTS) must see each response head.
+    var responseEncoder: ClientResponseEncoder?
     /// `upstream_header` until the response head, then `upstream_idle` between body reads.
     var upstreamTimer: DeadlineTimer?
     var context: ChannelHandlerContext?

@@ -160,7 +160,7 @@ extension ChannelPipeline.SynchronousOperations {
     func removeClientHTTPHandlers(timeouts: ClientTimeoutHandler, last: any RemovableChannelHandler) throws {
         if let hsts = try? handler(type: HSTSHandler.self) { removeHandler(hsts, promise: nil) }
         removeHandler(timeouts, promise: nil)
-        removeHandler(try handler(type: HTTPResponseEncoder.self), promise: nil)
+        removeHandler(try handler(type: ClientResponseEncoder.self), promise: nil)
         removeHandler(try handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
         removeHandler(last, promise: nil)
     }

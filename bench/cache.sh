@@ -10,9 +10,12 @@
 #        varnish: X-Varnish carries two ids, and Age is present
 #        nginx  : X-Cache-Status (add_header $upstream_cache_status) is HIT
 #      Then wrk -t1 -c50 --latency runs ${DURATION:-10}s after a ${WARMUP:-2}s warm-up, against
-#      sluice | varnish (-s malloc) | nginx proxy_cache | the origin directly.
-#      Reports req/s, p50, p99, the origin fetches during the measured run (0 means every
-#      answer came from cache), and the Sluice/Varnish and Sluice/nginx ratios.
+#      sluice | varnish (-s malloc) | nginx proxy_cache | the origin directly, in HOT_ROUNDS (3)
+#      rounds that take the three caches in turn (all three stay up, idle while another is
+#      measured), so that this VM's drifts in speed fall on each of them alike.
+#      Reports each target's median req/s, p50 and p99 over the rounds and every round's
+#      figures, the origin fetches during the measured runs (0 means every answer came from
+#      cache), and the Sluice/Varnish and Sluice/nginx ratios of the medians.
 #   2. Hit ratio under a skewed workload with a small cache. ZIPF_OBJECTS (20000) objects of
 #      ZIPF_OBJECT_SIZE (4096) bytes, requested by zipf.lua: Zipf(ZIPF_S=0.9), with a seeded
 #      sequence that is the same for every proxy, ZIPF_REQUESTS (200000) requests per proxy from
@@ -59,6 +62,7 @@ ZIPF_OBJECT_SIZE=${ZIPF_OBJECT_SIZE:-4096}
 ZIPF_S=${ZIPF_S:-0.9}
 ZIPF_SEED=${ZIPF_SEED:-1}
 ZIPF_REQUESTS=${ZIPF_REQUESTS:-200000}
+HOT_ROUNDS=${HOT_ROUNDS:-3}
 ZIPF_MAX_SECONDS=${ZIPF_MAX_SECONDS:-120}
 CACHE_PERCENT=${CACHE_PERCENT:-10}
 SKIP_VARNISH=${SKIP_VARNISH:-0}
@@ -69,7 +73,8 @@ HOT_CACHE=256MiB        # phase 1: far more than the two objects
 HOT_CACHE_BYTES=$((256 * 1024 * 1024))
 
 require_uints DURATION WARMUP ZIPF_OBJECTS ZIPF_OBJECT_SIZE ZIPF_SEED ZIPF_REQUESTS ZIPF_MAX_SECONDS \
-  CACHE_PERCENT LOAD_CPU PROXY_CPU
+  CACHE_PERCENT LOAD_CPU PROXY_CPU HOT_ROUNDS
+((HOT_ROUNDS > 0)) || die "HOT_ROUNDS must be > 0"
 [[ $ZIPF_S =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "ZIPF_S must be a number (got '$ZIPF_S')"
 ((DURATION > 0 && ZIPF_OBJECTS > 0 && ZIPF_OBJECTS <= 100000 && ZIPF_REQUESTS > 0 && ZIPF_MAX_SECONDS > 0)) \
   || die "DURATION, ZIPF_REQUESTS, ZIPF_MAX_SECONDS must be > 0 and ZIPF_OBJECTS in 1..100000"
@@ -136,7 +141,7 @@ bench_cleanup_hook() {  # the nginx cache on /dev/shm is not under $tmp
 }
 
 # Overall time bound: phase 1 has up to 4 targets x 2 paths, phase 2 up to 5 runs.
-BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((300 + 8 * (WARMUP + DURATION + 25) + 5 * (ZIPF_MAX_SECONDS + 60)))}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((300 + 8 * HOT_ROUNDS * (WARMUP + DURATION + 25) + 5 * (ZIPF_MAX_SECONDS + 60)))}
 start_watchdog "$BENCH_TIMEOUT"
 log "time budget: $BENCH_TIMEOUT s"
 
@@ -327,14 +332,14 @@ load_run() {
 }
 
 # ---------------------------------------------------------------- phase 1: hot hits
-declare -A RPS P50 P99 ERRS FETCH HITHDR
+declare -A RPS P50 P99 ERRS FETCH HITHDR ROUND_RPS ROUND_P50 ROUND_P99
 TARGETS=()
 WARNINGS=()
 
-run_load() {  # run_load TARGET PATH URL COUNT_FETCHES(0|1)
-  local target=$1 path=$2 url=$3 f res rps p50 p99 errs before after
-  f="$OUT/cache-wrk-hot-${target//[^a-zA-Z0-9]/_}-${path#/}.txt"
-  log "hot: $target $path (${WARMUP}s warm-up + ${DURATION}s)"
+run_load() {  # run_load TARGET PATH URL COUNT_FETCHES(0|1) [ROUND]
+  local target=$1 path=$2 url=$3 round=${5:-1} f res rps p50 p99 errs before after
+  f="$OUT/cache-wrk-hot-${target//[^a-zA-Z0-9]/_}-${path#/}-$round.txt"
+  log "hot: $target $path, round $round (${WARMUP}s warm-up + ${DURATION}s)"
   if ((WARMUP > 0)); then
     load_run /dev/null $((WARMUP + 30)) wrk -t1 -c"$WRK_CONNS" -d"${WARMUP}s" "$url" \
       || die "wrk warm-up failed for $target $path"
@@ -344,46 +349,73 @@ run_load() {  # run_load TARGET PATH URL COUNT_FETCHES(0|1)
     || die "wrk failed for $target $path"
   if (($4)); then
     after=$(fetches_between "$before" "$(origin_requests)")
-    FETCH[$target,$path]=$after
-    ((after == 0)) || WARNINGS+=("$target $path: the origin got $after requests during the measured run")
+    FETCH[$target,$path]=$(( ${FETCH[$target,$path]:-0} + after ))
+    ((after == 0)) || WARNINGS+=("$target $path: the origin got $after requests during round $round")
   else
     FETCH[$target,$path]="-"
   fi
   res=$(python3 "$HERE/parse_wrk.py" "$f") || die "could not parse $f"
   read -r rps p50 p99 errs <<<"$res"
-  RPS[$target,$path]=$rps P50[$target,$path]=$p50 P99[$target,$path]=$p99 ERRS[$target,$path]=$errs
+  ROUND_RPS[$target,$path]+="$rps " ROUND_P50[$target,$path]+="$p50 " ROUND_P99[$target,$path]+="$p99 "
   ((errs == 0)) || WARNINGS+=("$target $path: $errs socket errors / non-2xx responses (see $f)")
 }
 
-hot_target() {  # hot_target TARGET KIND: the proxy just started; warm, verify, measure, stop
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# Each target's figures are the medians of its rounds.
+settle_medians() {
+  local t p
+  for t in "${TARGETS[@]}"; do
+    for p in /1k /64k; do
+      RPS[$t,$p]=$(median "${ROUND_RPS[$t,$p]}") P50[$t,$p]=$(median "${ROUND_P50[$t,$p]}")
+      P99[$t,$p]=$(median "${ROUND_P99[$t,$p]}")
+    done
+  done
+}
+
+hot_start() {  # hot_start TARGET KIND: the proxy just started; note how to reach it, check that it hits
   local target=$1 kind=$2 p size
   TARGETS+=("$target")
+  HOT_URL[$target]=$PROXY_URL HOT_PIDS[$target]="${PROXY_PIDS[*]}"
   for p in /1k /64k; do
     size=$([[ $p == /1k ]] && echo 1024 || echo 65536)
     HITHDR[$target,$p]=$(verify_hit "$kind" "$PROXY_URL$p" "$size")
     log "  $target $p from cache: ${HITHDR[$target,$p]}"
   done
-  for p in /1k /64k; do run_load "$target" "$p" "$PROXY_URL$p" 1; done
-  stop_proxy
 }
 
 start_origin
 curl -fsS -D - -o /dev/null "$ORIGIN/1k" | grep -qi '^cache-control: max-age=3600' || die "origin sends no Cache-Control"
 curl -fsS -D - -o /dev/null "$ORIGIN/1k" | grep -qi '^etag:' || die "origin sends no ETag"
 TARGETS+=("origin (direct)")
-run_load "origin (direct)" /1k "$ORIGIN/1k" 0
-run_load "origin (direct)" /64k "$ORIGIN/64k" 0
+for ((round = 1; round <= HOT_ROUNDS; round++)); do
+  run_load "origin (direct)" /1k "$ORIGIN/1k" 0 "$round"
+  run_load "origin (direct)" /64k "$ORIGIN/64k" 0 "$round"
+done
 
 move_origin
 
+# All three run at once (each idle on the proxy core while another is measured), and the
+# rounds take them in turn, so that a drift of this VM's speed falls on all of them alike.
+declare -A HOT_URL HOT_PIDS
 start_sluice sluice-hot "$HOT_CACHE" s3fifo
-hot_target sluice sluice
+hot_start sluice sluice
 if ((USE_VARNISH)); then
   start_varnish varnish-hot "$((HOT_CACHE_BYTES / 1024))k"
-  hot_target varnish varnish
+  hot_start varnish varnish
 fi
 start_nginx nginx-hot "$HOT_CACHE_BYTES" 0 10m
-hot_target "nginx proxy_cache" nginx
+hot_start "nginx proxy_cache" nginx
+for ((round = 1; round <= HOT_ROUNDS; round++)); do
+  for t in "${TARGETS[@]:1}"; do
+    for p in /1k /64k; do run_load "$t" "$p" "${HOT_URL[$t]}$p" 1 "$round"; done
+  done
+done
+for t in "${TARGETS[@]:1}"; do
+  read -r -a PROXY_PIDS <<<"${HOT_PIDS[$t]}"
+  stop_proxy
+done
+settle_medians
 
 # ---------------------------------------------------------------- phase 2: Zipf hit ratio
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f%%", 100 * a / b; else print "n/a" }'; }
@@ -542,6 +574,11 @@ report() {
     for p in /1k /64k; do
       echo "| $t | $p | ${RPS[$t,$p]} | ${P50[$t,$p]} | ${P99[$t,$p]} | ${FETCH[$t,$p]} |"
     done
+  done
+  echo
+  echo "Each figure is the median of $HOT_ROUNDS rounds; the rounds (req/s, then p99 ms):"
+  for t in "${TARGETS[@]}"; do
+    for p in /1k /64k; do echo "- $t $p: ${ROUND_RPS[$t,$p]% }; ${ROUND_P99[$t,$p]% }"; done
   done
   echo
   for r in "varnish:Varnish" "nginx proxy_cache:nginx" "origin (direct):origin"; do

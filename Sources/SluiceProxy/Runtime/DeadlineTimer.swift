@@ -11,14 +11,18 @@ final class DeadlineTimer {
     private var deadline: NIODeadline?
     private var scheduledFor: NIODeadline?
     private var task: Scheduled<Void>?
-    /// Called on the event loop when a deadline passes; set by the owner, which it may capture
-    /// weakly only.
+    /// Called on the event loop when a deadline passes; set by the owner, which must not capture
+    /// itself strongly (ProxyHandler captures itself unowned and empties it when removed).
     var onExpiry: () -> Void = {}
 
     init(eventLoop: any EventLoop, step: TimeAmount) {
         self.eventLoop = eventLoop
         self.step = step
     }
+
+    /// The scheduled task holds the timer unowned (a weak reference would slow every retain
+    /// of it), so a timer that goes away cancels its task.
+    deinit { task?.cancel() }
 
     var isSet: Bool { deadline != nil }
 
@@ -45,8 +49,8 @@ final class DeadlineTimer {
         task?.cancel()
         let at = min(deadline, eventLoop.now + step)
         scheduledFor = at
-        task = eventLoop.assumeIsolated().scheduleTask(deadline: at) { [weak self] in
-            self?.fired()
+        task = eventLoop.assumeIsolated().scheduleTask(deadline: at) { [unowned self] in
+            self.fired()
         }
     }
 

@@ -45,7 +45,9 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         let timer = DeadlineTimer(eventLoop: context.eventLoop, step: min(headerTimeout, idleTimeout, bodyTimeout))
-        timer.onExpiry = { [weak self] in self?.expired() }
+        // Unowned, not weak: a weak reference gives the handler a side table, which makes
+        // every retain and release of it slower; the closure goes in handlerRemoved.
+        timer.onExpiry = { [unowned self] in self.expired() }
         self.timer = timer
         if context.channel.isActive { timer.set(after: headerTimeout) }
     }
@@ -62,6 +64,7 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
+        timer?.onExpiry = {}
         self.context = nil
     }
 

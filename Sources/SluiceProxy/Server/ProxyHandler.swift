@@ -79,13 +79,16 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.context = context
         let timeouts = runtime.snapshot.config.timeouts
         let timer = DeadlineTimer(eventLoop: context.eventLoop, step: TimeAmount(min(timeouts.upstreamHeader, timeouts.upstreamIdle)))
-        timer.onExpiry = { [weak self] in self?.upstreamTimerExpired() }
+        // Unowned, not weak (as in ClientTimeoutHandler): both closures go in handlerRemoved.
+        timer.onExpiry = { [unowned self] in self.upstreamTimerExpired() }
         upstreamTimer = timer
-        clientTimeouts.onBodyTimeout = { [weak self] in self?.clientBodyTimedOut() }
+        clientTimeouts.onBodyTimeout = { [unowned self] in self.clientBodyTimedOut() }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         upstreamTimer?.cancel()
+        upstreamTimer?.onExpiry = {}
+        clientTimeouts.onBodyTimeout = {}
         self.context = nil
     }
 

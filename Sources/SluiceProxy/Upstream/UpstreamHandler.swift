@@ -19,7 +19,10 @@ final class UpstreamHandler: ChannelDuplexHandler {
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
 
-    weak var delegate: (any UpstreamDelegate)?
+    /// Strong, not weak (a weak reference gives the proxy handler a side table, which slows
+    /// every retain and release of it): it is cleared when the exchange releases or closes the
+    /// connection, and when the connection fails or closes.
+    var delegate: (any UpstreamDelegate)?
     private var readsPaused = false
     private var readPending = false
     private var context: ChannelHandlerContext?

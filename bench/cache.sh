@@ -613,7 +613,7 @@ report() {
   done
   echo
   echo "What each size bounds:"
-  echo "- Sluice memory_size: body bytes + stored header fields + key + URI + 256 B per object (Sluice's own accounting), enforced on every store."
+  echo "- Sluice memory_size: body bytes + header fields (stored, sent, encoded head) + key + URI + 256 B per object (Sluice's own accounting), enforced on every store."
   echo "- Varnish -s malloc: the storage its malloc stevedore hands out (object headers + body); objcore/objhead bookkeeping and jemalloc rounding are outside it, and so is Transient storage (unbounded by default). SMA.s0.g_bytes is the figure it counts against the limit."
   echo "- nginx max_size: the cache files' size in whole file-system blocks (a 4 KiB body plus nginx's cache header takes two 4 KiB blocks). The cache manager process enforces it: it wakes at most every 10 s and, while over the limit, removes at most 100 files per pass (manager_files) with 50 ms pauses between passes (manager_sleep). Under a steady miss rate the cache therefore runs far over max_size, as the tmpfs samples show. keys_zone is the shared-memory index of keys and is not counted."
   echo "- nginx keys_zone row: the same max_size, but with a keys_zone of $NGX_KZ, about $NGX_KEYS keys. When the zone is full, the worker evicts the least recently used entry on the spot, so this row bounds the object count on every store. This is the nginx row to set beside the byte-bounded caches."

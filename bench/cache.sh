@@ -10,7 +10,7 @@
 #        varnish: X-Varnish carries two ids, and Age is present
 #        nginx  : X-Cache-Status (add_header $upstream_cache_status) is HIT
 #      Then wrk -t1 -c50 --latency runs ${DURATION:-10}s after a ${WARMUP:-2}s warm-up, against
-#      sluice | varnish (-s malloc) | nginx proxy_cache | the origin directly, in HOT_ROUNDS (3)
+#      sluice | varnish (-s malloc) | nginx proxy_cache | the origin directly, in ROUNDS (3)
 #      rounds that take the three caches in turn (all three stay up, idle while another is
 #      measured), so that this VM's drifts in speed fall on each of them alike.
 #      Reports each target's median req/s, p50 and p99 over the rounds and every round's
@@ -62,7 +62,7 @@ ZIPF_OBJECT_SIZE=${ZIPF_OBJECT_SIZE:-4096}
 ZIPF_S=${ZIPF_S:-0.9}
 ZIPF_SEED=${ZIPF_SEED:-1}
 ZIPF_REQUESTS=${ZIPF_REQUESTS:-200000}
-HOT_ROUNDS=${HOT_ROUNDS:-3}
+ROUNDS=${ROUNDS:-3}
 ZIPF_MAX_SECONDS=${ZIPF_MAX_SECONDS:-120}
 CACHE_PERCENT=${CACHE_PERCENT:-10}
 SKIP_VARNISH=${SKIP_VARNISH:-0}
@@ -73,8 +73,8 @@ HOT_CACHE=256MiB        # phase 1: far more than the two objects
 HOT_CACHE_BYTES=$((256 * 1024 * 1024))
 
 require_uints DURATION WARMUP ZIPF_OBJECTS ZIPF_OBJECT_SIZE ZIPF_SEED ZIPF_REQUESTS ZIPF_MAX_SECONDS \
-  CACHE_PERCENT LOAD_CPU PROXY_CPU HOT_ROUNDS
-((HOT_ROUNDS > 0)) || die "HOT_ROUNDS must be > 0"
+  CACHE_PERCENT LOAD_CPU PROXY_CPU ROUNDS
+((ROUNDS > 0)) || die "ROUNDS must be > 0"
 [[ $ZIPF_S =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "ZIPF_S must be a number (got '$ZIPF_S')"
 ((DURATION > 0 && ZIPF_OBJECTS > 0 && ZIPF_OBJECTS <= 100000 && ZIPF_REQUESTS > 0 && ZIPF_MAX_SECONDS > 0)) \
   || die "DURATION, ZIPF_REQUESTS, ZIPF_MAX_SECONDS must be > 0 and ZIPF_OBJECTS in 1..100000"
@@ -141,7 +141,7 @@ bench_cleanup_hook() {  # the nginx cache on /dev/shm is not under $tmp
 }
 
 # Overall time bound: phase 1 has up to 4 targets x 2 paths, phase 2 up to 5 runs.
-BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((300 + 8 * HOT_ROUNDS * (WARMUP + DURATION + 25) + 5 * (ZIPF_MAX_SECONDS + 60)))}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((300 + 8 * ROUNDS * (WARMUP + DURATION + 25) + 5 * (ZIPF_MAX_SECONDS + 60)))}
 start_watchdog "$BENCH_TIMEOUT"
 log "time budget: $BENCH_TIMEOUT s"
 
@@ -360,19 +360,6 @@ run_load() {  # run_load TARGET PATH URL COUNT_FETCHES(0|1) [ROUND]
   ((errs == 0)) || WARNINGS+=("$target $path: $errs socket errors / non-2xx responses (see $f)")
 }
 
-median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
-# Each target's figures are the medians of its rounds.
-settle_medians() {
-  local t p
-  for t in "${TARGETS[@]}"; do
-    for p in /1k /64k; do
-      RPS[$t,$p]=$(median "${ROUND_RPS[$t,$p]}") P50[$t,$p]=$(median "${ROUND_P50[$t,$p]}")
-      P99[$t,$p]=$(median "${ROUND_P99[$t,$p]}")
-    done
-  done
-}
-
 hot_start() {  # hot_start TARGET KIND: the proxy just started; note how to reach it, check that it hits
   local target=$1 kind=$2 p size
   TARGETS+=("$target")
@@ -388,7 +375,7 @@ start_origin
 curl -fsS -D - -o /dev/null "$ORIGIN/1k" | grep -qi '^cache-control: max-age=3600' || die "origin sends no Cache-Control"
 curl -fsS -D - -o /dev/null "$ORIGIN/1k" | grep -qi '^etag:' || die "origin sends no ETag"
 TARGETS+=("origin (direct)")
-for ((round = 1; round <= HOT_ROUNDS; round++)); do
+for ((round = 1; round <= ROUNDS; round++)); do
   run_load "origin (direct)" /1k "$ORIGIN/1k" 0 "$round"
   run_load "origin (direct)" /64k "$ORIGIN/64k" 0 "$round"
 done
@@ -406,7 +393,7 @@ if ((USE_VARNISH)); then
 fi
 start_nginx nginx-hot "$HOT_CACHE_BYTES" 0 10m
 hot_start "nginx proxy_cache" nginx
-for ((round = 1; round <= HOT_ROUNDS; round++)); do
+for ((round = 1; round <= ROUNDS; round++)); do
   for t in "${TARGETS[@]:1}"; do
     for p in /1k /64k; do run_load "$t" "$p" "${HOT_URL[$t]}$p" 1 "$round"; done
   done
@@ -576,10 +563,7 @@ report() {
     done
   done
   echo
-  echo "Each figure is the median of $HOT_ROUNDS rounds; the rounds (req/s, then p99 ms):"
-  for t in "${TARGETS[@]}"; do
-    for p in /1k /64k; do echo "- $t $p: ${ROUND_RPS[$t,$p]% }; ${ROUND_P99[$t,$p]% }"; done
-  done
+  report_rounds
   echo
   for r in "varnish:Varnish" "nginx proxy_cache:nginx" "origin (direct):origin"; do
     other=${r%%:*}

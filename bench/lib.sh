@@ -309,3 +309,27 @@ report_sluice_vs() {
     echo "- Sluice/$2 $p: req/s $(ratio "${RPS[sluice,$p]}" "${RPS[$1,$p]}") (higher is better), p99 $(ratio "${P99[sluice,$p]}" "${P99[$1,$p]}") (lower is better)"
   done
 }
+
+# bench_median "V1 V2 ...": the median of the numbers (the mean of the middle two if even).
+bench_median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# settle_medians: the caller's RPS, P50 and P99 ("TARGET,PATH") become the medians of its
+# ROUND_RPS, ROUND_P50 and ROUND_P99 (space-separated, one value per round), for TARGETS.
+settle_medians() {
+  local t p
+  for t in "${TARGETS[@]}"; do
+    for p in /1k /64k; do
+      RPS[$t,$p]=$(bench_median "${ROUND_RPS[$t,$p]}") P50[$t,$p]=$(bench_median "${ROUND_P50[$t,$p]}")
+      P99[$t,$p]=$(bench_median "${ROUND_P99[$t,$p]}")
+    done
+  done
+}
+
+# report_rounds: one line per target and path with every round's req/s and p99.
+report_rounds() {
+  local t p
+  echo "Each figure is the median of $ROUNDS rounds; the rounds (req/s, then p99 ms):"
+  for t in "${TARGETS[@]}"; do
+    for p in /1k /64k; do echo "- $t $p: ${ROUND_RPS[$t,$p]% }; ${ROUND_P99[$t,$p]% }"; done
+  done
+}

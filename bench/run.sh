@@ -5,8 +5,9 @@
 #   1. Throughput and latency (wrk -t1 -c50, --latency) of
 #        origin (direct) | nginx proxy | haproxy proxy (if installed) | sluice
 #      for GET /1k (1024 B) and GET /64k (65536 B) served by an nginx origin.
-#      Each run: ${WARMUP:-2}s warm-up, then ${DURATION:-10}s measured.
-#      Reports req/s, p50 and p99 (ms) and the ratios Sluice/nginx and
+#      Each run: ${WARMUP:-2}s warm-up, then ${DURATION:-10}s measured, in ${ROUNDS:-3}
+#      rounds that take the proxies in turn. Reports each target's median req/s, p50 and
+#      p99 (ms), every round's req/s and p99, and the ratios of the medians Sluice/nginx and
 #      Sluice/HAProxy (req/s: higher is better; p99: lower is better).
 #   2. Memory per idle keep-alive client connection: RSS of the proxy process
 #      (nginx: the worker, not the master) before and after idle_conns.py has
@@ -38,6 +39,7 @@ source "$HERE/lib.sh"
 bench_init bench   # REPO, OUT, PATH; log/die print "[bench]"
 
 DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-2}
 CONNS=${CONNS:-10000}
 SKIP_SLUICE=${SKIP_SLUICE:-0}
@@ -48,7 +50,8 @@ WRK_CONNS=50
 IDLE_HOLD=120          # idle_conns.py exits by itself after this many seconds
 IDLE_OPEN_TIMEOUT=180  # max seconds to wait for idle_conns.py to print "ready"
 
-require_uints DURATION WARMUP CONNS LOAD_CPU PROXY_CPU
+require_uints DURATION WARMUP CONNS LOAD_CPU PROXY_CPU ROUNDS
+((ROUNDS > 0)) || die "ROUNDS must be > 0"
 ((DURATION > 0 && CONNS > 0)) || die "DURATION and CONNS must be > 0"
 
 # ---------------------------------------------------------------- packages
@@ -90,7 +93,7 @@ bench_tmp sluice-bench   # $tmp, PIDS, the cleanup trap (lib.sh)
 
 # Overall time bound (the optional build above is not counted).
 ntargets=$((2 + USE_HAPROXY + (SKIP_SLUICE == 1 ? 0 : 1)))
-BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((300 + ntargets * 2 * (WARMUP + DURATION + 10) + 3 * (IDLE_OPEN_TIMEOUT + 30)))}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((300 + ntargets * 2 * ROUNDS * (WARMUP + DURATION + 10) + 3 * (IDLE_OPEN_TIMEOUT + 30)))}
 start_watchdog "$BENCH_TIMEOUT"
 
 # check_body NAME BASEURL: /1k and /64k must return exactly 1024 / 65536 bytes.
@@ -181,14 +184,14 @@ admin:
 EOF
 
 # ---------------------------------------------------------------- load runs
-declare -A RPS P50 P99 ERRS
+declare -A RPS P50 P99 ERRS ROUND_RPS ROUND_P50 ROUND_P99
 TARGETS=()
 WARNINGS=()
 
-run_load() {  # run_load TARGET PATH URL
-  local target=$1 path=$2 url=$3 f res rps p50 p99 errs
-  f="$OUT/wrk-${target//[^a-zA-Z0-9]/_}-${path#/}.txt"
-  log "load: $target $path (${WARMUP}s warm-up + ${DURATION}s)"
+run_load() {  # run_load TARGET PATH URL ROUND
+  local target=$1 path=$2 url=$3 round=$4 f res rps p50 p99 errs
+  f="$OUT/wrk-${target//[^a-zA-Z0-9]/_}-${path#/}-$round.txt"
+  log "load: $target $path, round $round (${WARMUP}s warm-up + ${DURATION}s)"
   if ((WARMUP > 0)); then
     timeout $((WARMUP + 30)) taskset -c "$LOAD_CPU" \
       wrk -t1 -c"$WRK_CONNS" -d"${WARMUP}s" "$url" >/dev/null || die "wrk warm-up failed for $target $path"
@@ -197,20 +200,20 @@ run_load() {  # run_load TARGET PATH URL
     wrk -t1 -c"$WRK_CONNS" -d"${DURATION}s" --latency "$url" >"$f" || die "wrk failed for $target $path"
   res=$(python3 "$HERE/parse_wrk.py" "$f") || die "could not parse $f"
   read -r rps p50 p99 errs <<<"$res"
-  RPS[$target,$path]=$rps P50[$target,$path]=$p50 P99[$target,$path]=$p99 ERRS[$target,$path]=$errs
+  ROUND_RPS[$target,$path]+="$rps " ROUND_P50[$target,$path]+="$p50 " ROUND_P99[$target,$path]+="$p99 "
   if ((errs > 0)); then WARNINGS+=("$target $path: $errs socket errors / non-2xx responses (see $f)"); fi
 }
 
-load_target() {  # load_target TARGET BASEURL
-  TARGETS+=("$1")
-  run_load "$1" /1k "$2/1k"
-  run_load "$1" /64k "$2/64k"
+load_target() {  # load_target TARGET BASEURL ROUND
+  ((${3:-1} > 1)) || TARGETS+=("$1")
+  run_load "$1" /1k "$2/1k" "${3:-1}"
+  run_load "$1" /64k "$2/64k" "${3:-1}"
 }
 
 # 1) origin on the proxy core, measured directly.
 start_origin
 check_body origin "http://127.0.0.1:$ORIGIN_PORT"
-load_target "origin (direct)" "http://127.0.0.1:$ORIGIN_PORT"
+for ((round = 1; round <= ROUNDS; round++)); do load_target "origin (direct)" "http://127.0.0.1:$ORIGIN_PORT" "$round"; done
 
 # 2) move the origin (master + worker, all threads) to the load core.
 move_origin
@@ -248,9 +251,14 @@ if [[ $SKIP_SLUICE != 1 ]]; then
   check_body sluice "http://127.0.0.1:$SLUICE_PORT"
 fi
 
-load_target "nginx proxy" "http://127.0.0.1:$NGINX_PORT"
-if ((USE_HAPROXY)); then load_target "haproxy" "http://127.0.0.1:$HAPROXY_PORT"; fi
-if [[ -n $SLUICE_PID ]]; then load_target "sluice" "http://127.0.0.1:$SLUICE_PORT"; fi
+# The rounds take the proxies in turn (all are up, idle while another is measured), so that a
+# drift of this VM's speed during the run falls on each of them alike.
+for ((round = 1; round <= ROUNDS; round++)); do
+  load_target "nginx proxy" "http://127.0.0.1:$NGINX_PORT" "$round"
+  if ((USE_HAPROXY)); then load_target "haproxy" "http://127.0.0.1:$HAPROXY_PORT" "$round"; fi
+  if [[ -n $SLUICE_PID ]]; then load_target "sluice" "http://127.0.0.1:$SLUICE_PORT" "$round"; fi
+done
+settle_medians
 
 # ---------------------------------------------------------------- idle connections
 declare -A RSS_BEFORE RSS_AFTER HELD PER_CONN
@@ -325,6 +333,8 @@ report() {
       echo "| $t | $p | ${RPS[$t,$p]} | ${P50[$t,$p]} | ${P99[$t,$p]} |"
     done
   done
+  echo
+  report_rounds
   echo
   if [[ -n $SLUICE_PID ]]; then
     for r in "nginx proxy:nginx" "haproxy:HAProxy"; do

@@ -85,8 +85,8 @@ import Testing
 
     @Test func bytesWrittenAsAWholeAnswerTheOldestRequest() throws {
         let (channel, encoder) = try channel(requests: "GET / HTTP/1.1\r\nHost: a\r\n\r\nHEAD / HTTP/1.1\r\nHost: a\r\n\r\n")
-        encoder.writeEncoded(head: channel.allocator.buffer(string: "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"),
-                             body: channel.allocator.buffer(string: "hi"))
+        #expect(encoder.writeEncoded(head: channel.allocator.buffer(string: "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"),
+                                     body: channel.allocator.buffer(string: "hi")))
         // The HEAD is next: its answer is framed, and has no body.
         try respond(channel, .ok, ["x-b": "2"])
         #expect(try written(channel)

@@ -1,7 +1,9 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import NIOPosix
 import SluiceConfig
 import Testing
 @testable import SluiceProxy
@@ -149,5 +151,27 @@ import Testing
         timer.clear()
         loop.advanceTime(by: .seconds(120))
         #expect(fired == 1)
+    }
+
+    /// A real loop runs every task due in one tick, even one that an earlier task of that tick
+    /// cancelled: a timer whose owner cancelled and dropped it there must still be alive when
+    /// its own task runs (as an unowned capture it was not, and the process trapped).
+    @Test func aTimerDroppedByAnEarlierTaskOfTheSameTickIsNotReadAfterItIsGone() async throws {
+        let loop = testGroup.next()
+        let result = loop.makePromise(of: Bool.self)
+        loop.execute {
+            var owner: DeadlineTimer? = DeadlineTimer(eventLoop: loop, step: .milliseconds(20))
+            var fired = false
+            owner?.onExpiry = { fired = true }
+            owner?.set(after: .milliseconds(20))
+            loop.assumeIsolated().scheduleTask(in: .milliseconds(10)) {
+                owner?.cancel()
+                owner = nil
+            }
+            // Hold the loop past both deadlines, so that its next tick takes both tasks at once.
+            usleep(60_000)
+            loop.assumeIsolated().scheduleTask(in: .milliseconds(30)) { result.succeed(fired) }
+        }
+        #expect(try await result.futureResult.get() == false)
     }
 }

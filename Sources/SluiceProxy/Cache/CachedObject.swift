@@ -29,6 +29,9 @@ final class CachedObject: Sendable {
     let storedVia: [String]
     /// Whether the stored fields include RateLimit ones, which a route's own limits replace.
     let hasLimitFields: Bool
+    /// Whether they include Connection, whose named fields (even Age or Content-Length) the
+    /// field-by-field answer drops: such an object is always answered that way.
+    let hasConnectionField: Bool
 
     init(primary: String, uri: String, stored: StoredResponse, vary: VaryKey, body: ByteBuffer, tags: [String]) {
         self.primary = primary
@@ -56,6 +59,7 @@ final class CachedObject: Sendable {
         encodedHead = head
         storedVia = passed.via
         hasLimitFields = clientFields.contains { HeaderRewriting.isRateLimitField($0.name) }
+        hasConnectionField = clientFields.contains(name: "connection")
         // A fixed overhead per object, so that many tiny objects cannot exceed the bound unseen.
         // Fields are kept three times (as stored, as sent, and as bytes).
         size = self.body.capacity + 2 * fieldBytes + head.capacity + id.utf8.count + uri.utf8.count + 256

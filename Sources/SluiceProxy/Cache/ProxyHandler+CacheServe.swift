@@ -80,7 +80,7 @@ extension ProxyHandler {
                               status: CacheStatus, exchange: Exchange?, result: String) -> Bool {
         let admitted = request.admitted
         guard let encoder = responseEncoder, request.method == .GET, admitted.head.version == .http1_1,
-              reuse.omittedFields.isEmpty, request.limitFields.isEmpty || !object.hasLimitFields,
+              reuse.omittedFields.isEmpty, request.limitFields.isEmpty || !object.hasLimitFields, !object.hasConnectionField,
               HTTPResponseStatus(statusCode: object.stored.status).mayHaveResponseBody,
               !request.fields.contains("If-None-Match"), !request.fields.contains("If-Modified-Since"),
               !request.fields.contains("Range")
@@ -95,7 +95,7 @@ extension ProxyHandler {
             policy: policy)
         for (name, value) in cacheFields(status, upstream: nil, hit: status.hit, request: request) { head.addField(name, value) }
         head.writeStaticString("\r\n")
-        encoder.writeEncoded(head: head, body: object.body.readableBytes > 0 ? object.body : nil)
+        guard encoder.writeEncoded(head: head, body: object.body.readableBytes > 0 ? object.body : nil) else { return false }
         recordCached(request, status: object.stored.status, sent: object.body.readableBytes, exchange: exchange, result: result)
         responseFinished()
         return true

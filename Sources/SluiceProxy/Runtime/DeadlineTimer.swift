@@ -20,10 +20,6 @@ final class DeadlineTimer {
         self.step = step
     }
 
-    /// The scheduled task holds the timer unowned (a weak reference would slow every retain
-    /// of it), so a timer that goes away cancels its task.
-    deinit { task?.cancel() }
-
     var isSet: Bool { deadline != nil }
 
     /// Expire `amount` from now, by the event loop's clock (virtual in EmbeddedEventLoop tests).
@@ -49,7 +45,10 @@ final class DeadlineTimer {
         task?.cancel()
         let at = min(deadline, eventLoop.now + step)
         scheduledFor = at
-        task = eventLoop.assumeIsolated().scheduleTask(deadline: at) { [unowned self] in
+        // Strong, neither weak (a side table slows every retain of the timer) nor unowned: a
+        // task the loop has already taken into its batch runs even if cancelled meanwhile, and
+        // the timer its owner let go must outlive it. It keeps the timer at most one `step`.
+        task = eventLoop.assumeIsolated().scheduleTask(deadline: at) { [self] in
             self.fired()
         }
     }

@@ -88,9 +88,9 @@ final class ClientResponseEncoder: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     /// Sends a complete response that is already bytes, and flushes it. It answers the oldest
-    /// request, as a head written the usual way would.
-    func writeEncoded(head: ByteBuffer, body: ByteBuffer?) {
-        guard let context else { return }
+    /// request, as a head written the usual way would. False, sending nothing, once removed.
+    func writeEncoded(head: ByteBuffer, body: ByteBuffer?) -> Bool {
+        guard let context else { return false }
         _ = takeMethod()
         isChunked = false
         suppressBody = false
@@ -100,6 +100,7 @@ final class ClientResponseEncoder: ChannelDuplexHandler, RemovableChannelHandler
         } else {
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(head)), promise: nil)
         }
+        return true
     }
 
     /// NIO's framing rules for a response: without a body, no framing fields; a Content-Length

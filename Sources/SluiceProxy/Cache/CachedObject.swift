@@ -24,7 +24,8 @@ final class CachedObject: Sendable {
     static let replacedFields = ["age", "content-length", "cache-status", "x-cache"]
     /// A full answer's head as bytes, up to the fields each answer adds (ClientResponseEncoder
     /// sends it): the HTTP/1.1 status line, the fields that pass to clients, Content-Length.
-    let encodedHead: ByteBuffer
+    /// Nil for a status that has no body (204, 304), whose answers go field by field.
+    let encodedHead: ByteBuffer?
     /// The stored Via values, which Sluice's hop joins on each answer.
     let storedVia: [String]
     /// Whether the stored fields include RateLimit ones, which a route's own limits replace.
@@ -52,17 +53,22 @@ final class CachedObject: Sendable {
         let fieldBytes = stored.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
         clientFields = stored.headers.removing(Self.replacedFields).httpHeaders
         let passed = HeaderRewriting.passedFields(clientFields, dropLimitFields: false)
-        var head = ByteBufferAllocator().buffer(capacity: fieldBytes + 64)
-        head.writeStatusLine(.http1_1, HTTPResponseStatus(statusCode: stored.status))
-        head.writeFields(passed.fields)
-        head.addField("Content-Length", String(self.body.readableBytes))
-        encodedHead = head
+        let status = HTTPResponseStatus(statusCode: stored.status)
+        if status.mayHaveResponseBody {
+            var head = ByteBufferAllocator().buffer(capacity: fieldBytes + 64)
+            head.writeStatusLine(.http1_1, status)
+            head.writeFields(passed.fields)
+            head.addField("Content-Length", String(self.body.readableBytes))
+            encodedHead = head
+        } else {
+            encodedHead = nil
+        }
         storedVia = passed.via
         hasLimitFields = clientFields.contains { HeaderRewriting.isRateLimitField($0.name) }
         hasConnectionField = clientFields.contains(name: "connection")
         // A fixed overhead per object, so that many tiny objects cannot exceed the bound unseen.
         // Fields are kept three times (as stored, as sent, and as bytes).
-        size = self.body.capacity + 2 * fieldBytes + head.capacity + id.utf8.count + uri.utf8.count + 256
+        size = self.body.capacity + 2 * fieldBytes + (encodedHead?.capacity ?? 0) + id.utf8.count + uri.utf8.count + 256
     }
 
     /// The same object with fields freshened by a 304 (RFC 9111 §4.3.4).

@@ -79,15 +79,15 @@ extension ProxyHandler {
     private func serveEncoded(_ object: CachedObject, reuse: ServeDecision.Reuse, to request: CacheRequest,
                               status: CacheStatus, exchange: Exchange?, result: String) -> Bool {
         let admitted = request.admitted
-        guard let encoder = responseEncoder, request.method == .GET, admitted.head.version == .http1_1,
-              reuse.omittedFields.isEmpty, request.limitFields.isEmpty || !object.hasLimitFields, !object.hasConnectionField,
-              HTTPResponseStatus(statusCode: object.stored.status).mayHaveResponseBody,
+        guard let encoder = responseEncoder, let encodedHead = object.encodedHead, request.method == .GET,
+              admitted.head.version == .http1_1, reuse.omittedFields.isEmpty,
+              request.limitFields.isEmpty || !object.hasLimitFields, !object.hasConnectionField,
               !request.fields.contains("If-None-Match"), !request.fields.contains("If-Modified-Since"),
               !request.fields.contains("Range")
         else { return false }
         let policy = admitted.snapshot.config.headers
-        var head = ByteBufferAllocator().buffer(capacity: object.encodedHead.readableBytes + 256)
-        head.writeImmutableBuffer(object.encodedHead)
+        var head = ByteBufferAllocator().buffer(capacity: encodedHead.readableBytes + 256)
+        head.writeImmutableBuffer(encodedHead)
         head.addField("Age", String(reuse.age))
         HeaderRewriting.addClientFields(
             to: &head, via: object.storedVia, version: .http1_1, hasRequestID: object.clientFields.contains(name: policy.requestID),

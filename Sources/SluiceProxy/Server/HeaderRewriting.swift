@@ -153,29 +153,33 @@ enum HeaderRewriting {
         requestID: String,
         limitFields: [(String, String)] = []
     ) -> HTTPResponseHead {
-        var passed = passedFields(head.headers, reserving: 3 + limitFields.count, dropLimitFields: !limitFields.isEmpty)
+        var passed = passedFields(head.headers, reserving: 3 + limitFields.count, dropLimitFields: !limitFields.isEmpty,
+                                  requestIDField: policy.requestID)
         addClientFields(to: &passed.fields, via: passed.via, version: head.version,
-                        hasRequestID: passed.fields.contains(name: policy.requestID), requestID: requestID,
+                        hasRequestID: passed.hasRequestID, requestID: requestID,
                         limitFields: limitFields, keepAlive: keepAlive, requestVersion: requestVersion, policy: policy)
         return HTTPResponseHead(version: requestVersion == .http1_0 ? .http1_0 : .http1_1, status: head.status, headers: passed.fields)
     }
 
     /// What passes of a response's own fields to the client: not the hop-by-hop ones, not the
     /// ones its Connection names, not its RateLimit fields when Sluice sends its own (they would
-    /// contradict Sluice's limits). Its Via values are set apart, for Sluice's hop to join.
-    static func passedFields(_ headers: HTTPHeaders, reserving extra: Int = 0,
-                             dropLimitFields: Bool) -> (fields: HTTPHeaders, via: [String]) {
+    /// contradict Sluice's limits). Its Via values are set apart, for Sluice's hop to join, and
+    /// whether `requestIDField` is among what passes is noted on the same pass.
+    static func passedFields(_ headers: HTTPHeaders, reserving extra: Int = 0, dropLimitFields: Bool,
+                             requestIDField: String? = nil) -> (fields: HTTPHeaders, via: [String], hasRequestID: Bool) {
         let named = headers.contains(name: "connection") ? connectionNamed(headers) : []
         var fields = HTTPHeaders()
         fields.reserveCapacity(headers.count + extra)
         var via: [String] = []
+        var hasRequestID = false
         for (name, value) in headers {
             if isHopByHop(name) || named.contains(where: { equalsIgnoringCase(name, $0) }) { continue }
             if dropLimitFields, isRateLimitField(name) { continue }
             if equalsIgnoringCase(name, "via") { via.append(value); continue }
+            if !hasRequestID, let requestIDField, equalsIgnoringCase(name, requestIDField) { hasRequestID = true }
             fields.add(name: name, value: value)
         }
-        return (fields, via)
+        return (fields, via, hasRequestID)
     }
 
     static func isRateLimitField(_ name: String) -> Bool {

@@ -59,7 +59,7 @@ public enum ConfigSchema {
     static let log = ["level", "format"]
     static let reload = ["watch", "watch_interval", "drain_timeout"]
     static let timeouts = [
-        "client_header", "client_idle", "client_body", "client_send", "upstream_connect", "upstream_header", "upstream_idle", "drain", "tunnel_idle", "stream",
+        "client_header", "client_idle", "client_park", "client_body", "client_send", "upstream_connect", "upstream_header", "upstream_idle", "drain", "tunnel_idle", "stream",
     ]
     static let headers = ["trusted_proxies", "request_id", "via"]
     static let accessLog = ["enabled", "format"]

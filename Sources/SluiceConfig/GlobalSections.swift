@@ -105,6 +105,7 @@ extension ConfigReader {
         guard let fields = section(root, "timeouts", ConfigSchema.timeouts) else { return timeouts }
         timeouts.clientHeader = value(fields, "client_header", .duration).or(timeouts.clientHeader)
         timeouts.clientIdle = value(fields, "client_idle", .duration).or(timeouts.clientIdle)
+        timeouts.clientPark = value(fields, "client_park", .durationOrZero).or(timeouts.clientPark)
         timeouts.clientBody = value(fields, "client_body", .duration).or(timeouts.clientBody)
         timeouts.clientSend = value(fields, "client_send", .duration).or(timeouts.clientSend)
         timeouts.upstreamConnect = value(fields, "upstream_connect", .duration).or(timeouts.upstreamConnect)

@@ -194,6 +194,9 @@ public struct Timeouts: Sendable, Equatable {
     public var clientHeader: Duration
     /// Key `client_idle`: keep-alive connection with no request, default 60s; closed.
     public var clientIdle: Duration
+    /// Key `client_park`: a keep-alive connection idle this long gives back its request
+    /// decoder (about 1.4 KiB), rebuilt at its next byte; default 1s, 0 = never.
+    public var clientPark: Duration = .seconds(1)
     /// Key `client_body`: gap between reads of a request body, default 60s (408), as nginx's
     /// client_body_timeout.
     public var clientBody: Duration

@@ -35,6 +35,22 @@ import Testing
         }
     }
 
+    @Test func keepAliveConnectionIdlePastClientParkServesItsNextRequests() async throws {
+        // The parked decoder is rebuilt at the next byte: the same client connection carries on.
+        try await withProxy(configure: { $0.timeouts.clientPark = .milliseconds(50) }) { proxy, backend in
+            let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)
+            for round in 0..<3 {
+                let response = try await client.get("/hello?round=\(round)")
+                #expect(response?.status == 200)
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            let last = try await client.get("/hello")
+            #expect(last?.status == 200)
+            await client.close()
+            #expect(backend.requestCount == 4)
+        }
+    }
+
     @Test func connectionClosedByBackendIsNotReused() async throws {
         try await withProxy { proxy, backend in
             let client = try await HTTPTestClient.connect(port: proxy.port, group: testGroup)

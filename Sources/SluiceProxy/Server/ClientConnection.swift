@@ -35,8 +35,13 @@ struct ClientConnection: Sendable {
         // field Sluice adds is validated when the config is loaded. Sluice's own encoder, after
         // the decoder so that it sees each request's method.
         let encoder = ClientResponseEncoder()
-        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)))
+        let decoder = DecoderParking.makeDecoder(decoderLimits)
+        try sync.addHandler(decoder)
         try sync.addHandler(encoder)
+        let park = snapshot.config.timeouts.clientPark
+        if park > .zero {
+            timeouts.parking = DecoderParking(after: TimeAmount(park), limits: decoderLimits, encoder: encoder, decoder: decoder)
+        }
         if let hsts = settings.hsts { try sync.addHandler(HSTSHandler(value: hsts)) }
         if let forward = settings.forwardProxy {
             var untrusted = peer

@@ -22,13 +22,24 @@ final class ClientResponseEncoder: ChannelDuplexHandler, RemovableChannelHandler
     private var isChunked = false
     private var suppressBody = false
     private var context: ChannelHandlerContext?
+    /// What the decoder before it produced, for DecoderParking: heads so far, and whether the
+    /// latest part was an end.
+    private(set) var decodedHeads = 0
+    private(set) var lastDecodedWasEnd = false
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head(let head) = unwrapInboundIn(data) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
             if nextMethod == nil { nextMethod = head.method } else { laterMethods.append(head.method) }
+            decodedHeads &+= 1
+            lastDecodedWasEnd = false
+        case .body:
+            lastDecodedWasEnd = false
+        case .end:
+            lastDecodedWasEnd = true
         }
         context.fireChannelRead(data)
     }

@@ -8,6 +8,7 @@ import NIOCore
 /// - `client_body`: a request body that stops arriving; `onBodyTimeout` lets the proxy
 ///   handler answer 408 through the codec, since a response may be under way.
 /// `ProxyHandler`, in the same pipeline, tells it when a head arrived and a response ended.
+/// It also parks the request decoder of a connection idle for `client_park` (DecoderParking).
 final class ClientTimeoutHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -34,6 +35,10 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
     private var discarding = false
     private var timer: DeadlineTimer?
     private var context: ChannelHandlerContext?
+    /// Set by ClientConnection on HTTP/1.1 when `client_park` is not 0.
+    var parking: DecoderParking?
+    /// The idle timer runs to `client_park` first; then the rest of `client_idle`.
+    private var parkDue = false
 
     init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, bodyTimeout: TimeAmount = .seconds(60), logger: Logger) {
         self.headerTimeout = headerTimeout
@@ -75,7 +80,18 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
             state = .awaitingHead
             timer?.set(after: headerTimeout)
         }
+        guard parking != nil else { return context.fireChannelRead(data) }
+        if parking?.decoder == nil {
+            do {
+                try parking?.unpark(context.pipeline.syncOperations, after: self)
+            } catch {
+                logger.error("could not restore the request decoder", metadata: ["error": "\(error)"])
+                return context.close(promise: nil)
+            }
+        }
+        parking?.willRead(unwrapInboundIn(data))
         context.fireChannelRead(data)
+        parking?.didRead()
     }
 
     /// A complete request head arrived. While its body comes in, `client_body` bounds each
@@ -114,7 +130,13 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
     func responseCompleted() {
         state = .idle
         bodyPending = false
-        timer?.set(after: idleTimeout)
+        if parking?.atRest == true, let after = parking?.after, after < idleTimeout {
+            parkDue = true
+            timer?.set(after: after)
+        } else {
+            parkDue = false
+            timer?.set(after: idleTimeout)
+        }
     }
 
     private func expired() {
@@ -127,6 +149,10 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
+        case .idle where parkDue:
+            parkDue = false
+            _ = parking?.park(context.pipeline.syncOperations)
+            timer?.set(after: idleTimeout - (parking?.after ?? .zero))
         case .idle, .closing:
             context.close(promise: nil)
         case .inRequest:

@@ -153,6 +153,47 @@ import Testing
         #expect(fired == 1)
     }
 
+    @Test func twoDeadlinesShareOneTaskAndEachFiresItsOwnCallback() {
+        let loop = EmbeddedEventLoop()
+        let timer = DeadlineTimer(eventLoop: loop, step: .seconds(60))
+        var first = 0
+        var second = 0
+        timer.onExpiry = { first += 1 }
+        timer.onSecondExpiry = { second += 1 }
+        timer.set(after: .seconds(30))
+        timer.setSecond(after: .seconds(5))
+        loop.advanceTime(by: .seconds(6))
+        #expect(first == 0 && second == 1)
+        loop.advanceTime(by: .seconds(25))
+        #expect(first == 1 && second == 1)
+        // Ending one owner's deadline leaves the other's running.
+        timer.set(after: .seconds(10))
+        timer.setSecond(after: .seconds(20))
+        timer.cancelFirst()
+        loop.advanceTime(by: .seconds(21))
+        #expect(first == 1 && second == 2)
+        timer.setSecond(after: .seconds(5))
+        timer.set(after: .seconds(10))
+        timer.cancelSecond()
+        loop.advanceTime(by: .seconds(11))
+        #expect(first == 2 && second == 2)
+    }
+
+    @Test func aDeadlineSetFromTheOtherCallbackDoesNotHideAnEarlierOne() {
+        let loop = EmbeddedEventLoop()
+        let timer = DeadlineTimer(eventLoop: loop, step: .seconds(60))
+        var second = 0
+        timer.onExpiry = { timer.set(after: .seconds(50)) }
+        timer.onSecondExpiry = { second += 1 }
+        timer.set(after: .seconds(1))
+        timer.setSecond(after: .seconds(3))
+        loop.advanceTime(by: .seconds(2))
+        #expect(second == 0)
+        loop.advanceTime(by: .seconds(2))
+        #expect(second == 1)
+        timer.onExpiry = {}
+    }
+
     /// A real loop runs every task due in one tick, even one that an earlier task of that tick
     /// cancelled: a timer whose owner cancelled and dropped it there must still be alive when
     /// its own task runs (as an unowned capture it was not, and the process trapped).

@@ -9,11 +9,16 @@ final class DeadlineTimer {
     private let eventLoop: any EventLoop
     private let step: TimeAmount
     private var deadline: NIODeadline?
+    /// A second deadline with its own callback: a client connection's ProxyHandler keeps its
+    /// upstream timeouts here, on the timer of its ClientTimeoutHandler, so that an idle
+    /// connection holds one scheduled task rather than two.
+    private var secondDeadline: NIODeadline?
     private var scheduledFor: NIODeadline?
     private var task: Scheduled<Void>?
     /// Called on the event loop when a deadline passes; set by the owner, which must not capture
     /// itself strongly (ProxyHandler captures itself unowned and empties it when removed).
     var onExpiry: () -> Void = {}
+    var onSecondExpiry: () -> Void = {}
 
     init(eventLoop: any EventLoop, step: TimeAmount) {
         self.eventLoop = eventLoop
@@ -26,24 +31,64 @@ final class DeadlineTimer {
     func set(after amount: TimeAmount) {
         let deadline = eventLoop.now + amount
         self.deadline = deadline
-        if let scheduledFor, scheduledFor <= deadline { return }
-        arm(for: deadline)
+        schedule(deadline)
+    }
+
+    func setSecond(after amount: TimeAmount) {
+        let deadline = eventLoop.now + amount
+        secondDeadline = deadline
+        schedule(deadline)
     }
 
     func clear() {
         deadline = nil
     }
 
+    func clearSecond() {
+        secondDeadline = nil
+    }
+
+    /// Both deadlines end and the task goes: the owner is done with the timer.
     func cancel() {
         deadline = nil
+        secondDeadline = nil
+        dropTask()
+    }
+
+    /// The first deadline's owner is done (its handler left); a second deadline keeps running.
+    func cancelFirst() {
+        deadline = nil
+        if secondDeadline == nil { dropTask() }
+    }
+
+    /// The second deadline's owner is done.
+    func cancelSecond() {
+        secondDeadline = nil
+        if deadline == nil { dropTask() }
+    }
+
+    private var earliest: NIODeadline? {
+        switch (deadline, secondDeadline) {
+        case let (first?, second?): min(first, second)
+        case let (first, second): first ?? second
+        }
+    }
+
+    private func schedule(_ deadline: NIODeadline) {
+        if let scheduledFor, scheduledFor <= deadline { return }
+        arm()
+    }
+
+    private func dropTask() {
         task?.cancel()
         task = nil
         scheduledFor = nil
     }
 
-    private func arm(for deadline: NIODeadline) {
+    private func arm() {
         task?.cancel()
-        let at = min(deadline, eventLoop.now + step)
+        guard let earliest else { task = nil; scheduledFor = nil; return }
+        let at = min(earliest, eventLoop.now + step)
         scheduledFor = at
         // Strong, neither weak (a side table slows every retain of the timer) nor unowned: a
         // task the loop has already taken into its batch runs even if cancelled meanwhile, and
@@ -56,12 +101,16 @@ final class DeadlineTimer {
     private func fired() {
         task = nil
         scheduledFor = nil
-        guard let deadline else { return }
-        if eventLoop.now >= deadline {
+        let now = eventLoop.now
+        if let deadline, now >= deadline {
             self.deadline = nil
             onExpiry()
-        } else {
-            arm(for: deadline)
         }
+        if let secondDeadline, now >= secondDeadline {
+            self.secondDeadline = nil
+            onSecondExpiry()
+        }
+        // A callback that set a deadline has armed the task already.
+        if task == nil, earliest != nil { arm() }
     }
 }

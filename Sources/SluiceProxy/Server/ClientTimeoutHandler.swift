@@ -33,7 +33,8 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
     private let logger: Logger
     private var state = State.awaitingHead
     private var discarding = false
-    private var timer: DeadlineTimer?
+    /// Also carries ProxyHandler's upstream deadline (its second slot).
+    private(set) var timer: DeadlineTimer?
     private var context: ChannelHandlerContext?
     /// Set by ClientConnection on HTTP/1.1 when `client_park` is not 0.
     var parking: DecoderParking?
@@ -63,12 +64,12 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
+        timer?.cancelFirst()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
+        timer?.cancelFirst()
         timer?.onExpiry = {}
         self.context = nil
     }

@@ -38,7 +38,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// HTTP/2 stream, and where a handler between them (HSTS) must see each response head.
     var responseEncoder: ClientResponseEncoder?
     /// `upstream_header` until the response head, then `upstream_idle` between body reads.
-    var upstreamTimer: DeadlineTimer?
+    var upstreamTimer: UpstreamDeadline?
     var context: ChannelHandlerContext?
     var exchange: Exchange?
     private var nextExchangeID = 0
@@ -77,17 +77,20 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        let timeouts = runtime.snapshot.config.timeouts
-        let timer = DeadlineTimer(eventLoop: context.eventLoop, step: TimeAmount(min(timeouts.upstreamHeader, timeouts.upstreamIdle)))
+        // On HTTP/1.1 the connection's timer, in no pipeline (HTTP/2 streams) one of its own.
+        let timer = clientTimeouts.timer ?? {
+            let timeouts = runtime.snapshot.config.timeouts
+            return DeadlineTimer(eventLoop: context.eventLoop, step: TimeAmount(min(timeouts.upstreamHeader, timeouts.upstreamIdle)))
+        }()
         // Unowned, not weak (as in ClientTimeoutHandler): both closures go in handlerRemoved.
-        timer.onExpiry = { [unowned self] in self.upstreamTimerExpired() }
-        upstreamTimer = timer
+        timer.onSecondExpiry = { [unowned self] in self.upstreamTimerExpired() }
+        upstreamTimer = UpstreamDeadline(timer: timer)
         clientTimeouts.onBodyTimeout = { [unowned self] in self.clientBodyTimedOut() }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        upstreamTimer?.cancel()
-        upstreamTimer?.onExpiry = {}
+        upstreamTimer?.timer.cancelSecond()
+        upstreamTimer?.timer.onSecondExpiry = {}
         clientTimeouts.onBodyTimeout = {}
         self.context = nil
     }
@@ -478,4 +481,11 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         self.exchange = nil
     }
+}
+
+/// ProxyHandler's upstream timeouts: the second deadline of a DeadlineTimer.
+struct UpstreamDeadline {
+    let timer: DeadlineTimer
+    func set(after amount: TimeAmount) { timer.setSecond(after: amount) }
+    func clear() { timer.clearSecond() }
 }

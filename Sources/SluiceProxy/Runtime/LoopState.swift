@@ -18,10 +18,13 @@ final class LoopState {
     /// drain that times out can end them, and a reload can reach them.
     private var clients: [ObjectIdentifier: (channel: any Channel, listener: Int)] = [:]
 
+    /// The caller untracks it when it closes (from the one close callback the connection has).
     func track(client channel: any Channel, listener: Int) {
-        let key = ObjectIdentifier(channel)
-        clients[key] = (channel, listener)
-        channel.closeFuture.assumeIsolated().whenComplete { [weak self] _ in self?.clients[key] = nil }
+        clients[ObjectIdentifier(channel)] = (channel, listener)
+    }
+
+    func untrack(client key: ObjectIdentifier) {
+        clients[key] = nil
     }
 
     /// Tells every open client connection (or those of the given listeners) that the drain ran

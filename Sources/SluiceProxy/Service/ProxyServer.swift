@@ -326,16 +326,19 @@ public final class ProxyServer: Sendable {
             runtime.logger.debug("connection refused", metadata: ["client": "\(ip)", "reason": "\(refusal)"])
             throw refusal
         }
-        channel.closeFuture.whenComplete { _ in
+        // One close callback per connection: each costs a closure and a slot in the future.
+        let loopState = runtime.loopState(for: channel.eventLoop)
+        loopState.track(client: channel, listener: listenerID)
+        let key = ObjectIdentifier(channel)
+        channel.closeFuture.assumeIsolated().whenComplete { _ in
             runtime.connections.wrappingDecrement(ordering: .relaxed)
             connectionGuard.release(ip: ip)
+            loopState.untrack(client: key)
         }
 
         let trusted = address.map { address in
             snapshot.config.headers.trustedProxies.contains { $0.contains(address) }
         } ?? false
-
-        runtime.loopState(for: channel.eventLoop).track(client: channel, listener: listenerID)
         let peer = ClientPeer(ip: ip, isTrusted: trusted, address: address, scheme: settings.scheme, httpsRedirect: settings.httpsRedirect)
         let connection = ClientConnection(runtime: runtime, snapshot: snapshot, settings: settings, peer: peer)
         let sync = channel.pipeline.syncOperations

@@ -1,29 +1,37 @@
 import NIOCore
 
-/// A timer that is cheap to move. Setting a deadline only stores it; the one scheduled task,
-/// when it fires before the deadline, re-arms itself for what is left. The task is never
-/// scheduled further than `step` ahead, so a deadline set later but sooner (a header
-/// timeout after an idle one) is still met without rescheduling. Per request this costs a
-/// stored value instead of a schedule and a cancel.
+/// A timer that is cheap to move. Setting a deadline only stores it; the timer waits in its
+/// loop's heap (LoopTimers) and, when it comes up before the deadline, goes back in for what
+/// is left. It never waits further than `step` ahead, so a deadline set later but sooner (a
+/// header timeout after an idle one) is still met without moving it in the heap. Per request
+/// this costs a stored value instead of a schedule and a cancel.
 final class DeadlineTimer {
-    private let eventLoop: any EventLoop
+    private let timers: LoopTimers
     private let step: TimeAmount
     private var deadline: NIODeadline?
     /// A second deadline with its own callback: a client connection's ProxyHandler keeps its
     /// upstream timeouts here, on the timer of its ClientTimeoutHandler, so that an idle
-    /// connection holds one scheduled task rather than two.
+    /// connection holds one timer rather than two.
     private var secondDeadline: NIODeadline?
-    private var scheduledFor: NIODeadline?
-    private var task: Scheduled<Void>?
+    /// Kept by LoopTimers: when this timer comes up, and its place in the heap (nil: not in it).
+    var queuedAt: NIODeadline?
+    var heapIndex: Int?
     /// Called on the event loop when a deadline passes; set by the owner, which must not capture
     /// itself strongly (ProxyHandler captures itself unowned and empties it when removed).
     var onExpiry: () -> Void = {}
     var onSecondExpiry: () -> Void = {}
 
-    init(eventLoop: any EventLoop, step: TimeAmount) {
-        self.eventLoop = eventLoop
+    init(timers: LoopTimers, step: TimeAmount) {
+        self.timers = timers
         self.step = step
     }
+
+    /// A timer with a heap of its own, for owners that have no loop's LoopTimers at hand.
+    convenience init(eventLoop: any EventLoop, step: TimeAmount) {
+        self.init(timers: LoopTimers(eventLoop: eventLoop), step: step)
+    }
+
+    private var eventLoop: any EventLoop { timers.eventLoop }
 
     var isSet: Bool { deadline != nil }
 
@@ -48,23 +56,23 @@ final class DeadlineTimer {
         secondDeadline = nil
     }
 
-    /// Both deadlines end and the task goes: the owner is done with the timer.
+    /// Both deadlines end and the timer leaves the heap: the owner is done with it.
     func cancel() {
         deadline = nil
         secondDeadline = nil
-        dropTask()
+        timers.remove(self)
     }
 
     /// The first deadline's owner is done (its handler left); a second deadline keeps running.
     func cancelFirst() {
         deadline = nil
-        if secondDeadline == nil { dropTask() }
+        if secondDeadline == nil { timers.remove(self) }
     }
 
     /// The second deadline's owner is done.
     func cancelSecond() {
         secondDeadline = nil
-        if deadline == nil { dropTask() }
+        if deadline == nil { timers.remove(self) }
     }
 
     private var earliest: NIODeadline? {
@@ -75,33 +83,17 @@ final class DeadlineTimer {
     }
 
     private func schedule(_ deadline: NIODeadline) {
-        if let scheduledFor, scheduledFor <= deadline { return }
+        if let queuedAt, queuedAt <= deadline { return }
         arm()
     }
 
-    private func dropTask() {
-        task?.cancel()
-        task = nil
-        scheduledFor = nil
-    }
-
     private func arm() {
-        task?.cancel()
-        guard let earliest else { task = nil; scheduledFor = nil; return }
-        let at = min(earliest, eventLoop.now + step)
-        scheduledFor = at
-        // Strong, neither weak (a side table slows every retain of the timer) nor unowned: a
-        // task the loop has already taken into its batch runs even if cancelled meanwhile, and
-        // the timer its owner let go must outlive it. It keeps the timer at most one `step`.
-        task = eventLoop.assumeIsolated().scheduleTask(deadline: at) { [self] in
-            self.fired()
-        }
+        guard let earliest else { return timers.remove(self) }
+        timers.queue(self, at: min(earliest, eventLoop.now + step))
     }
 
-    private func fired() {
-        task = nil
-        scheduledFor = nil
-        let now = eventLoop.now
+    /// Called by LoopTimers once it has taken this timer out of the heap.
+    func fired(now: NIODeadline) {
         if let deadline, now >= deadline {
             self.deadline = nil
             onExpiry()
@@ -110,7 +102,7 @@ final class DeadlineTimer {
             self.secondDeadline = nil
             onSecondExpiry()
         }
-        // A callback that set a deadline has armed the task already.
-        if task == nil, earliest != nil { arm() }
+        // A callback that set a deadline has queued the timer already.
+        if heapIndex == nil, earliest != nil { arm() }
     }
 }

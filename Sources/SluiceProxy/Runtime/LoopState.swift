@@ -6,6 +6,8 @@ import SluiceConfig
 /// cursors and connection pools live per loop). Only its loop touches it.
 final class LoopState {
     let eventLoop: any EventLoop
+    /// Every connection timer on this loop (client and pooled upstream connections).
+    let timers: LoopTimers
     /// This loop's source of chance for balancing and request ids.
     var random = FastRandom()
     private var generation = -1
@@ -51,6 +53,7 @@ final class LoopState {
 
     init(eventLoop: any EventLoop, health: HealthRegistry, loopCount: Int) {
         self.eventLoop = eventLoop
+        timers = LoopTimers(eventLoop: eventLoop)
         healthRegistry = health
         self.loopCount = loopCount
     }
@@ -83,7 +86,7 @@ final class LoopState {
                 // New TLS or HTTP/2 settings need new connections: the pooled ones were made with the old.
                 let known = pools[key].flatMap { $0.tls === tls && $0.http2 == cluster.http2 ? $0 : nil }
                 if known == nil { pools[key]?.closeAll() }
-                let pool = known ?? BackendPool(eventLoop: eventLoop, backend: backend, pool: cluster.pool, tls: tls,
+                let pool = known ?? BackendPool(eventLoop: eventLoop, timers: timers, backend: backend, pool: cluster.pool, tls: tls,
                                                   http2: cluster.http2)
                 pool.update(pool: cluster.pool)
                 newPools[key] = pool

@@ -12,12 +12,13 @@ struct ClientConnection: Sendable {
     let settings: ListenerSettings
     let peer: ClientPeer
 
-    private func clientTimeouts() -> ClientTimeoutHandler {
+    private func clientTimeouts(_ channel: any Channel) -> ClientTimeoutHandler {
         ClientTimeoutHandler(
             headerTimeout: TimeAmount(snapshot.config.timeouts.clientHeader),
             idleTimeout: TimeAmount(snapshot.config.timeouts.clientIdle),
             bodyTimeout: TimeAmount(snapshot.config.timeouts.clientBody),
-            logger: runtime.logger
+            logger: runtime.logger,
+            timers: runtime.loopState(for: channel.eventLoop).timers
         )
     }
 
@@ -29,7 +30,7 @@ struct ClientConnection: Sendable {
         // One over the limit so that RequestValidation answers the count itself with a clear reason.
         decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount + 1
         let sync = channel.pipeline.syncOperations
-        let timeouts = clientTimeouts()
+        let timeouts = clientTimeouts(channel)
         try sync.addHandler(timeouts)
         // No outbound header validation: every forwarded field was parsed by llhttp and every
         // field Sluice adds is validated when the config is loaded. Sluice's own encoder, after
@@ -84,7 +85,7 @@ struct ClientConnection: Sendable {
                 // The connection's timers do not apply to a stream: the handler is given one
                 // that is in no pipeline, so its calls do nothing. HTTP/2 has its own PING/GOAWAY.
                 try sync.addHandler(ProxyHandler(runtime: runtime, loop: runtime.loopState(for: stream.eventLoop), peer: peer,
-                                                 clientTimeouts: self.clientTimeouts()))
+                                                 clientTimeouts: self.clientTimeouts(stream)))
             }
         }
         try channel.pipeline.syncOperations.addHandlers([manager, events])

@@ -41,7 +41,12 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
     /// The idle timer runs to `client_park` first; then the rest of `client_idle`.
     private var parkDue = false
 
-    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, bodyTimeout: TimeAmount = .seconds(60), logger: Logger) {
+    /// Its loop's timers, or nil for a heap of its own (handler tests).
+    private let timers: LoopTimers?
+
+    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, bodyTimeout: TimeAmount = .seconds(60), logger: Logger,
+         timers: LoopTimers? = nil) {
+        self.timers = timers
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
         self.bodyTimeout = bodyTimeout
@@ -50,7 +55,8 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        let timer = DeadlineTimer(eventLoop: context.eventLoop, step: min(headerTimeout, idleTimeout, bodyTimeout))
+        let timer = DeadlineTimer(timers: timers ?? LoopTimers(eventLoop: context.eventLoop),
+                                  step: min(headerTimeout, idleTimeout, bodyTimeout))
         // Unowned, not weak: a weak reference gives the handler a side table, which makes
         // every retain and release of it slower; the closure goes in handlerRemoved.
         timer.onExpiry = { [unowned self] in self.expired() }

@@ -80,7 +80,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         // On HTTP/1.1 the connection's timer, in no pipeline (HTTP/2 streams) one of its own.
         let timer = clientTimeouts.timer ?? {
             let timeouts = runtime.snapshot.config.timeouts
-            return DeadlineTimer(eventLoop: context.eventLoop, step: TimeAmount(min(timeouts.upstreamHeader, timeouts.upstreamIdle)))
+            return DeadlineTimer(timers: loop.timers, step: TimeAmount(min(timeouts.upstreamHeader, timeouts.upstreamIdle)))
         }()
         // Unowned, not weak (as in ClientTimeoutHandler): both closures go in handlerRemoved.
         timer.onSecondExpiry = { [unowned self] in self.upstreamTimerExpired() }

@@ -29,8 +29,14 @@ final class BackendPool {
     let http2: ClusterHTTP2Config?
     private var sessions: HTTP2Sessions?
 
-    init(eventLoop: any EventLoop, backend: BackendConfig, pool: PoolConfig, tls: UpstreamTLS? = nil, http2: ClusterHTTP2Config? = nil) {
+    /// The loop's heap for the pooled connections' idle timers.
+    private let timers: LoopTimers
+
+    /// `timers` nil: a heap of its own (tests that build a pool alone).
+    init(eventLoop: any EventLoop, timers: LoopTimers? = nil, backend: BackendConfig, pool: PoolConfig, tls: UpstreamTLS? = nil,
+         http2: ClusterHTTP2Config? = nil) {
         self.eventLoop = eventLoop
+        self.timers = timers ?? LoopTimers(eventLoop: eventLoop)
         self.backend = backend
         self.pool = pool
         self.tls = tls
@@ -121,7 +127,8 @@ final class BackendPool {
             case .success(let channel):
                 do {
                     let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
-                    let connection = UpstreamConnection(channel: channel, handler: handler, idleTimeout: self.idleTimeout)
+                    let connection = UpstreamConnection(channel: channel, handler: handler, idleTimeout: self.idleTimeout,
+                                                        timers: self.timers)
                     // Fires only while the connection idles in the pool (acquire clears it).
                     connection.idleTimer?.onExpiry = { [weak self, weak connection] in
                         guard let self, let connection else { return }

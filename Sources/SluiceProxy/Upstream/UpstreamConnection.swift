@@ -14,11 +14,11 @@ final class UpstreamConnection {
     var requestsServed = 0
 
     /// `idleTimeout` nil: a stream.
-    init(channel: any Channel, handler: UpstreamHandler, idleTimeout: TimeAmount?) {
+    init(channel: any Channel, handler: UpstreamHandler, idleTimeout: TimeAmount?, timers: LoopTimers? = nil) {
         self.channel = channel
         self.handler = handler
         isStream = idleTimeout == nil
-        idleTimer = idleTimeout.map { DeadlineTimer(eventLoop: channel.eventLoop, step: $0) }
+        idleTimer = idleTimeout.map { DeadlineTimer(timers: timers ?? LoopTimers(eventLoop: channel.eventLoop), step: $0) }
     }
 
     /// For a stream: gives its place back to its HTTP/2 connection, once, at whichever comes
